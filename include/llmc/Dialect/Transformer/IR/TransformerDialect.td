@@ -1,0 +1,72 @@
+//===- TransformerDialect.td - the tfm dialect definition --*- tablegen -*-===//
+#ifndef LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMERDIALECT_TD
+#define LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMERDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Transformer_Dialect : Dialect {
+  let name = "tfm";
+  let cppNamespace = "::llmc::tfm";
+  let summary = "Transformer decoder-step operations";
+  let description = [{
+    The `tfm` dialect describes one scheduler step of a decoder-only
+    transformer over a flat, ragged batch of tokens: prefill chunks and decode
+    tokens of many sequences side by side. Values are tensors; the leading
+    dimension of activations is the token count of the step and is dynamic.
+
+    The dialect is weight-free: parameters enter through `tfm.weight`, a
+    symbolic reference by name that the runtime binds at load time. The KV
+    cache is a tensor of fixed-size blocks `[num_blocks, block_size,
+    kv_heads, head_dim]` that `tfm.kv_cache_write` updates through a slot
+    mapping and `tfm.attention` reads through per-sequence block tables.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+class Tfm_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Transformer_Dialect, mnemonic, traits>;
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Tfm_RopeScaling : I32EnumAttr<"RopeScaling", "rotary position scaling", [
+    I32EnumAttrCase<"Default", 0, "default">,
+    I32EnumAttrCase<"Linear", 1, "linear">,
+    I32EnumAttrCase<"Llama3", 2, "llama3">,
+    I32EnumAttrCase<"Dynamic", 3, "dynamic">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_RopeScalingAttr : EnumAttr<Transformer_Dialect, Tfm_RopeScaling, "rope_scaling"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tfm_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "GELU formula", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Tanh", 1, "tanh">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_GeluApproximationAttr
+    : EnumAttr<Transformer_Dialect, Tfm_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tfm_ReduceKind : I32EnumAttr<"ReduceKind", "collective reduction", [
+    I32EnumAttrCase<"Sum", 0, "sum">,
+    I32EnumAttrCase<"Max", 1, "max">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_ReduceKindAttr : EnumAttr<Transformer_Dialect, Tfm_ReduceKind, "reduce"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+#endif // LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMERDIALECT_TD

@@ -1,0 +1,380 @@
+//===- TransformerOps.td - tfm operations ------------------*- tablegen -*-===//
+#ifndef LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMEROPS_TD
+#define LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMEROPS_TD
+
+include "llmc/Dialect/Transformer/IR/TransformerDialect.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Tfm_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Tfm_IntTensor : RankedTensorOf<[I32, I64]>;
+
+//===----------------------------------------------------------------------===//
+// Parameters and embeddings
+//===----------------------------------------------------------------------===//
+
+def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
+  let summary = "symbolic reference to a model parameter";
+  let description = [{
+    Names a parameter of the packed weight set. The value is bound by the
+    runtime at load time; the IR never holds weight data, so one compiled
+    program serves every checkpoint of the same architecture. The name is
+    the packed tensor's name in the artifact's weight recipes (for imported
+    Hugging Face models, the safetensors tensor name).
+
+    ```mlir
+    %w = tfm.weight "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
+  let summary = "row lookup in an embedding table";
+  let description = [{
+    `result[t, :] = table[ids[t], :]` for a table `[vocab, hidden]` and ids
+    `[tokens]`; the result is `[tokens, hidden]`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IntTensor:$ids);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$table `,` $ids attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and pointwise
+//===----------------------------------------------------------------------===//
+
+def Tfm_RMSNormOp : Tfm_Op<"rms_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "root-mean-square normalization over the last dimension";
+  let description = [{
+    `result = input / sqrt(mean(input^2, -1) + eps) * weight`, with `weight`
+    of the size of the last dimension of `input`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+                       F64Attr:$eps);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Tfm_LayerNormOp : Tfm_Op<"layer_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "layer normalization over the last dimension";
+  let description = [{
+    `result = (input - mean) / sqrt(var + eps) * weight + bias` over the last
+    dimension (biased variance, as torch.nn.LayerNorm).
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+                       Tfm_FloatTensor:$bias, F64Attr:$eps);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight `,` $bias attr-dict `:` "
+                       "type($input) `,` type($weight) `,` type($bias)";
+  let hasVerifier = 1;
+}
+
+class Tfm_BinaryOp<string mnemonic, string sym>
+    : Tfm_Op<mnemonic, [Pure, Commutative, Elementwise,
+                        SameOperandsAndResultType]> {
+  let summary = "elementwise " # mnemonic;
+  let description = "`result = lhs " # sym # " rhs`, elementwise, operands "
+                    "of one type.";
+  let arguments = (ins Tfm_FloatTensor:$lhs, Tfm_FloatTensor:$rhs);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+def Tfm_AddOp : Tfm_BinaryOp<"add", "+">;
+def Tfm_MulOp : Tfm_BinaryOp<"mul", "*">;
+
+def Tfm_SiLUOp : Tfm_Op<"silu", [Pure, Elementwise,
+                                 SameOperandsAndResultType]> {
+  let summary = "x * sigmoid(x), elementwise";
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Tfm_GELUOp : Tfm_Op<"gelu", [Pure, Elementwise,
+                                 SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit, elementwise";
+  let description = [{
+    `approximation = none` is the exact erf form
+    `0.5 x (1 + erf(x / sqrt(2)))`; `tanh` is
+    `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (GPT-2's `gelu_new`).
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input,
+      DefaultValuedAttr<Tfm_GeluApproximationAttr,
+                        "GeluApproximation::None">:$approximation);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure,
+                                       SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Matrix products
+//===----------------------------------------------------------------------===//
+
+def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
+  let summary = "x * transpose(W) + bias";
+  let description = [{
+    `input` is `[..., in]`, `weight` is `[out, in]` (torch.nn.Linear layout),
+    the optional `bias` is `[out]`; the result is `[..., out]`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+                       Optional<Tfm_FloatTensor>:$bias);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` "
+                       "functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
+  let summary = "batched matrix product";
+  let description = [{
+    `lhs [..., m, k] x rhs [..., k, n] -> [..., m, n]` with equal batch
+    dimensions.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$lhs, Tfm_FloatTensor:$rhs);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Positions and attention
+//===----------------------------------------------------------------------===//
+
+def Tfm_RoPEOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding (rotate-half form)";
+  let description = [{
+    Rotates the first `rotary_dim` channels of every head of `input`
+    `[tokens, heads, head_dim]` by the angle `position * inv_freq[i]`, pairing
+    channel `i` with `i + rotary_dim / 2` (the Llama / GPT-NeoX layout).
+    `inv_freq[i] = theta ^ (-2i / rotary_dim)`, adjusted by `scaling`:
+
+    - `default`: unchanged;
+    - `linear`: divided by `factor`;
+    - `llama3`: Llama 3.1 wavelength-banded scaling by `factor`,
+      `low_freq_factor`, `high_freq_factor`, `original_max_positions`;
+    - `dynamic`: dynamic NTK: when the sequence length `L` exceeds
+      `original_max_positions`, `theta` becomes
+      `theta * ((factor * L / original_max_positions) - (factor - 1)) ^
+      (rotary_dim / (rotary_dim - 2))`. The length used is the position + 1
+      of the token, since the step is ragged.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_IntTensor:$positions,
+                       F64Attr:$theta, I64Attr:$rotary_dim,
+                       DefaultValuedAttr<Tfm_RopeScalingAttr,
+                                         "RopeScaling::Default">:$scaling,
+                       OptionalAttr<F64Attr>:$factor,
+                       OptionalAttr<F64Attr>:$low_freq_factor,
+                       OptionalAttr<F64Attr>:$high_freq_factor,
+                       OptionalAttr<I64Attr>:$original_max_positions);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $positions attr-dict `:` type($input) `,` "
+                       "type($positions)";
+  let hasVerifier = 1;
+}
+
+def Tfm_KVCacheWriteOp : Tfm_Op<"kv_cache_write",
+    [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "store keys or values into a paged KV cache";
+  let description = [{
+    `cache` is `[num_blocks, block_size, kv_heads, head_dim]`, `values` is
+    `[tokens, kv_heads, head_dim]` and `slots` is `[tokens]`: token `t` goes
+    to block `slots[t] / block_size`, row `slots[t] % block_size`. A negative
+    slot skips the token (padding). The result is the updated cache; the
+    lowering updates the cache buffer in place.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$cache, Tfm_FloatTensor:$values,
+                       Tfm_IntTensor:$slots);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$cache `,` $values `,` $slots attr-dict `:` "
+                       "type($cache) `,` type($values) `,` type($slots)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
+  let summary = "causal paged attention over a ragged batch";
+  let description = [{
+    For each token `t` of sequence `seq_ids[t]` at position `positions[t]`,
+    attends query `query[t]` (`[tokens, heads, head_dim]`) to the keys and
+    values at positions `0 .. positions[t]` of its sequence (or the last
+    `sliding_window` of them), read from the paged caches
+    (`[num_blocks, block_size, kv_heads, head_dim]`) through
+    `block_tables[seq_ids[t]]`. Query head `h` reads KV head
+    `h / (heads / kv_heads)` (grouped-query attention; MQA when `kv_heads` is
+    1). Scores are multiplied by `scale` before the softmax.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$query, Tfm_FloatTensor:$key_cache,
+                       Tfm_FloatTensor:$value_cache,
+                       Tfm_IntTensor:$block_tables, Tfm_IntTensor:$seq_ids,
+                       Tfm_IntTensor:$positions, F64Attr:$scale,
+                       OptionalAttr<I64Attr>:$sliding_window);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key_cache `,` $value_cache `,` "
+                       "$block_tables `,` $seq_ids `,` $positions attr-dict "
+                       "`:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+def Tfm_ReshapeOp : Tfm_Op<"reshape", [Pure]> {
+  let summary = "reinterpret the shape, keeping element order";
+  let description = [{
+    At most one dynamic dimension in the result; when every dimension is
+    static the element counts must match.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_TransposeOp : Tfm_Op<"transpose", [Pure]> {
+  let summary = "permute dimensions";
+  let description = "`result.shape[i] = input.shape[permutation[i]]`.";
+  let arguments = (ins Tfm_FloatTensor:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_ConcatOp : Tfm_Op<"concat", [Pure]> {
+  let summary = "concatenate along one axis";
+  let arguments = (ins Variadic<Tfm_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_SplitOp : Tfm_Op<"split", [Pure]> {
+  let summary = "split along one axis into consecutive parts";
+  let description = [{
+    The result sizes along `axis` are the parts' sizes; they must add up to
+    the input's size when both are static.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Variadic<Tfm_FloatTensor>:$results);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_SliceOp : Tfm_Op<"slice", [Pure]> {
+  let summary = "take a contiguous range along one axis";
+  let description = "`result = input[..., start : start + size, ...]` on "
+                    "`axis`.";
+  let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
+                       I64Attr:$size);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_GatherLastTokensOp : Tfm_Op<"gather_last_tokens", [Pure]> {
+  let summary = "pick the token rows that need logits";
+  let description = [{
+    `result[s, :] = input[indices[s], :]`: the last token of every sequence
+    that samples in this step, so the LM head runs on those rows only.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_IntTensor:$indices);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Parallelism
+//===----------------------------------------------------------------------===//
+
+def Tfm_AllReduceOp : Tfm_Op<"all_reduce",
+    [AllTypesMatch<["input", "result"]>,
+     MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "reduce a tensor across the tensor-parallel group";
+  let description = [{
+    Every rank of the group contributes `input` and receives the reduction.
+    Modelled with side effects so that it is never removed, duplicated or
+    reordered across other collectives: all ranks must issue it in the same
+    order.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input,
+                       DefaultValuedAttr<Tfm_ReduceKindAttr,
+                                         "ReduceKind::Sum">:$kind);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfm_SendOp : Tfm_Op<"send", [MemoryEffects<[MemWrite]>]> {
+  let summary = "send a tensor to another pipeline stage";
+  let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$peer);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tfm_RecvOp : Tfm_Op<"recv", [MemoryEffects<[MemRead]>]> {
+  let summary = "receive a tensor from another pipeline stage";
+  let arguments = (ins I64Attr:$peer);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Token selection
+//===----------------------------------------------------------------------===//
+
+def Tfm_ArgmaxOp : Tfm_Op<"argmax", [Pure]> {
+  let summary = "index of the largest logit per row (greedy decoding)";
+  let description = "`[rows, vocab] -> [rows]`; ties pick the lowest index.";
+  let arguments = (ins Tfm_FloatTensor:$logits);
+  let results = (outs Tfm_IntTensor:$result);
+  let assemblyFormat =
+      "$logits attr-dict `:` type($logits) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_SampleOp : Tfm_Op<"sample", [Pure]> {
+  let summary = "temperature / top-k / top-p sampling per row";
+  let description = [{
+    Samples one index per row of `logits [rows, vocab]` with per-row
+    `temperature`, `top_k` (0: off) and `top_p` (1: off), using the caller's
+    uniform random numbers `uniform [rows]` in [0, 1), so the op is pure and
+    reproducible. A row with temperature 0 is greedy.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$logits, Tfm_FloatTensor:$temperature,
+                       Tfm_IntTensor:$top_k, Tfm_FloatTensor:$top_p,
+                       Tfm_FloatTensor:$uniform);
+  let results = (outs Tfm_IntTensor:$result);
+  let assemblyFormat = "$logits `,` $temperature `,` $top_k `,` $top_p `,` "
+                       "$uniform attr-dict `:` functional-type(operands, "
+                       "results)";
+  let hasVerifier = 1;
+}
+
+#endif // LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMEROPS_TD
