@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what llmc needs to build and test, idempotently: Debian packages
+# (LLVM/MLIR 22, build tools, libraries) and Python packages for the tests.
+# Installs only what is missing; uses sudo only when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache lld git python3 python3-pip
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev clang-format
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}"
+else
+  echo "setup: system packages present"
+fi

@@ -1,0 +1,351 @@
+// RUN: llmc-opt %s -split-input-file -verify-diagnostics
+
+func.func @weight_dynamic() {
+  // expected-error @+1 {{'tfm.weight' op weight type 'tensor<?x4xf32>' must have a static shape}}
+  %0 = tfm.weight "w" : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_unnamed() {
+  // expected-error @+1 {{'tfm.weight' op name must not be empty}}
+  %0 = tfm.weight "" : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_width(%t: tensor<512x64xf32>, %ids: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.embedding' op result dimension 1 (32) does not match table dimension 1 (64)}}
+  %0 = tfm.embedding %t, %ids : (tensor<512x64xf32>, tensor<?xi32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_ids_rank(%t: tensor<512x64xf32>, %ids: tensor<?x2xi32>) {
+  // expected-error @+1 {{'tfm.embedding' op ids must have rank 1, got 2}}
+  %0 = tfm.embedding %t, %ids : (tensor<512x64xf32>, tensor<?x2xi32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_elem(%t: tensor<512x64xf32>, %ids: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.embedding' op result element type 'f16' does not match table element type 'f32'}}
+  %0 = tfm.embedding %t, %ids : (tensor<512x64xf32>, tensor<?xi32>) -> tensor<?x64xf16>
+  return
+}
+
+// -----
+
+func.func @rms_norm_weight(%x: tensor<?x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{'tfm.rms_norm' op weight dimension 0 (32) does not match input dimension 1 (64)}}
+  %0 = tfm.rms_norm %x, %w {eps = 1.0e-6 : f64} : tensor<?x64xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_eps(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'tfm.rms_norm' op eps must be non-negative, got -1}}
+  %0 = tfm.rms_norm %x, %w {eps = -1.0 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_bias(%x: tensor<?x64xf32>, %w: tensor<64xf32>, %b: tensor<64x1xf32>) {
+  // expected-error @+1 {{'tfm.layer_norm' op bias must have rank 1, got 2}}
+  %0 = tfm.layer_norm %x, %w, %b {eps = 1.0e-5 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64x1xf32>
+  return
+}
+
+// -----
+
+func.func @add_types(%x: tensor<?x64xf32>, %y: tensor<?x32xf32>) {
+  // expected-error @+1 {{'tfm.add' op all non-scalar operands/results must have the same shape and base type}}
+  %0 = "tfm.add"(%x, %y) : (tensor<?x64xf32>, tensor<?x32xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @add_int(%x: tensor<4xi32>) {
+  // expected-error @+1 {{'tfm.add' op operand #0 must be ranked tensor of floating-point values}}
+  %0 = "tfm.add"(%x, %x) : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'tfm.softmax' op axis 2 is out of range for rank 2}}
+  %0 = tfm.softmax %x {axis = 2 : i64} : tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_k(%x: tensor<?x64xf32>, %w: tensor<96x32xf32>) {
+  // expected-error @+1 {{'tfm.linear' op weight dimension 1 (32) does not match input dimension 1 (64)}}
+  %0 = tfm.linear %x, %w : (tensor<?x64xf32>, tensor<96x32xf32>) -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @linear_n(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>) {
+  // expected-error @+1 {{'tfm.linear' op result dimension 1 (64) does not match weight dimension 0 (96)}}
+  %0 = tfm.linear %x, %w : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %b: tensor<64xf32>) {
+  // expected-error @+1 {{'tfm.linear' op bias dimension 0 (64) does not match weight dimension 0 (96)}}
+  %0 = tfm.linear %x, %w, %b : (tensor<?x64xf32>, tensor<96x64xf32>, tensor<64xf32>) -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_k(%a: tensor<8x16xf32>, %b: tensor<8x4xf32>) {
+  // expected-error @+1 {{'tfm.matmul' op rhs dimension 0 (8) does not match lhs dimension 1 (16)}}
+  %0 = tfm.matmul %a, %b : (tensor<8x16xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x8x16xf32>, %b: tensor<3x16x4xf32>) {
+  // expected-error @+1 {{'tfm.matmul' op rhs dimension 0 (3) does not match lhs dimension 0 (2)}}
+  %0 = tfm.matmul %a, %b : (tensor<2x8x16xf32>, tensor<3x16x4xf32>) -> tensor<2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<16xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{'tfm.matmul' op lhs must have rank >= 2, got 1}}
+  %0 = tfm.matmul %a, %b : (tensor<16xf32>, tensor<16xf32>) -> tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_rank(%q: tensor<?x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op input must have rank 3, got 2}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 64 : i64} : tensor<?x64xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_rotary(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op rotary_dim 15 must be even and in (0, 16]}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 15 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_theta(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op theta must be positive}}
+  %0 = tfm.rope %q, %p {theta = 0.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_linear_factor(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op scaling 'linear' requires attribute 'factor'}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_llama3(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op scaling 'llama3' requires attribute 'low_freq_factor'}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_llama3_band(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op high_freq_factor must exceed low_freq_factor}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64, low_freq_factor = 4.0 : f64, high_freq_factor = 1.0 : f64, original_max_positions = 8192 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_dynamic(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op scaling 'dynamic' requires attribute 'original_max_positions'}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_positions(%q: tensor<8x4x16xf32>, %p: tensor<4xi32>) {
+  // expected-error @+1 {{'tfm.rope' op positions dimension 0 (4) does not match input dimension 0 (8)}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<8x4x16xf32>, tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @kv_write_heads(%c: tensor<?x16x2x16xf32>, %v: tensor<?x4x16xf32>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.kv_cache_write' op values dimension 1 (4) does not match cache dimension 2 (2)}}
+  %0 = tfm.kv_cache_write %c, %v, %s : tensor<?x16x2x16xf32>, tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @kv_write_static(%c: tensor<?x?x2x16xf32>, %v: tensor<?x2x16xf32>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.kv_cache_write' op cache dimensions 1-3 (block_size, kv_heads, head_dim) must be static}}
+  %0 = tfm.kv_cache_write %c, %v, %s : tensor<?x?x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @attention_gqa(%q: tensor<?x3x16xf32>, %c: tensor<?x16x2x16xf32>, %bt: tensor<?x?xi32>, %s: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.attention' op query heads (3) must be a multiple of kv heads (2)}}
+  %0 = tfm.attention %q, %c, %c, %bt, %s, %p {scale = 0.25 : f64} : (tensor<?x3x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x3x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<?x4x8xf32>, %c: tensor<?x16x2x16xf32>, %bt: tensor<?x?xi32>, %s: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.attention' op query dimension 2 (8) does not match key_cache dimension 3 (16)}}
+  %0 = tfm.attention %q, %c, %c, %bt, %s, %p {scale = 0.25 : f64} : (tensor<?x4x8xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_caches(%q: tensor<?x4x16xf32>, %k: tensor<?x16x2x16xf32>, %v: tensor<?x8x2x16xf32>, %bt: tensor<?x?xi32>, %s: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.attention' op key_cache type 'tensor<?x16x2x16xf32>' does not match value_cache type 'tensor<?x8x2x16xf32>'}}
+  %0 = tfm.attention %q, %k, %v, %bt, %s, %p {scale = 0.25 : f64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x8x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_window(%q: tensor<?x4x16xf32>, %c: tensor<?x16x2x16xf32>, %bt: tensor<?x?xi32>, %s: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.attention' op sliding_window must be positive, got 0}}
+  %0 = tfm.attention %q, %c, %c, %bt, %s, %p {scale = 0.25 : f64, sliding_window = 0 : i64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_tables(%q: tensor<?x4x16xf32>, %c: tensor<?x16x2x16xf32>, %bt: tensor<?xi32>, %s: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.attention' op block_tables must have rank 2, got 1}}
+  %0 = tfm.attention %q, %c, %c, %bt, %s, %p {scale = 0.25 : f64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<4x16xf32>) {
+  // expected-error @+1 {{'tfm.reshape' op input has 64 elements but result has 60}}
+  %0 = tfm.reshape %x : tensor<4x16xf32> -> tensor<6x10xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_dynamic(%x: tensor<?x64xf32>) {
+  // expected-error @+1 {{'tfm.reshape' op result may have at most one dynamic dimension}}
+  %0 = tfm.reshape %x : tensor<?x64xf32> -> tensor<?x?x16xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'tfm.transpose' op permutation is not a permutation of [0, 2)}}
+  %0 = tfm.transpose %x {permutation = array<i64: 0, 0>} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_shape(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{'tfm.transpose' op result dimension 0 (2) does not match input dimension 1 (3)}}
+  %0 = tfm.transpose %x {permutation = array<i64: 1, 0>} : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_sum(%x: tensor<?x64xf32>, %y: tensor<?x32xf32>) {
+  // expected-error @+1 {{'tfm.concat' op inputs add up to 96 along axis 1 but result has 100}}
+  %0 = tfm.concat %x, %y {axis = 1 : i64} : (tensor<?x64xf32>, tensor<?x32xf32>) -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @split_sum(%x: tensor<?x96xf32>) {
+  // expected-error @+1 {{'tfm.split' op results add up to 64 along axis 1 but input has 96}}
+  %0:2 = tfm.split %x {axis = 1 : i64} : tensor<?x96xf32> -> tensor<?x32xf32>, tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @slice_range(%x: tensor<?x32xf32>) {
+  // expected-error @+1 {{'tfm.slice' op range [24, 40) exceeds input size 32 on axis 1}}
+  %0 = tfm.slice %x {axis = 1 : i64, start = 24 : i64, size = 16 : i64} : tensor<?x32xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @gather_width(%h: tensor<?x64xf32>, %i: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.gather_last_tokens' op result dimension 1 (32) does not match input dimension 1 (64)}}
+  %0 = tfm.gather_last_tokens %h, %i : (tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @send_peer(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'tfm.send' op peer must be a rank >= 0, got -1}}
+  tfm.send %x {peer = -1 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @recv_peer() {
+  // expected-error @+1 {{'tfm.recv' op peer must be a rank >= 0, got -2}}
+  %0 = tfm.recv {peer = -2 : i64} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @argmax_rows(%l: tensor<4x512xf32>) {
+  // expected-error @+1 {{'tfm.argmax' op result dimension 0 (3) does not match logits dimension 0 (4)}}
+  %0 = tfm.argmax %l : tensor<4x512xf32> -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @sample_rows(%l: tensor<4x512xf32>, %t: tensor<4xf32>, %k: tensor<4xi32>, %p: tensor<2xf32>, %u: tensor<4xf32>) {
+  // expected-error @+1 {{'tfm.sample' op top_p dimension 0 (2) does not match logits dimension 0 (4)}}
+  %0 = tfm.sample %l, %t, %k, %p, %u : (tensor<4x512xf32>, tensor<4xf32>, tensor<4xi32>, tensor<2xf32>, tensor<4xf32>) -> tensor<4xi32>
+  return
+}
