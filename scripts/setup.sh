@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what llmc needs to build and test, idempotently: Debian packages
-# (LLVM/MLIR 22, build tools, libraries) and Python packages for the tests.
+# (LLVM/MLIR 22, build tools, libraries) and NumPy for the tests.
 # Installs only what is missing; uses sudo only when not root.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache lld git python3 python3-pip
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
-  libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev clang-format
+  libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev
+  pkg-config clang-format python3-numpy
 )
 
 SUDO=""
@@ -26,4 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     --no-install-recommends "${missing[@]}"
 else
   echo "setup: system packages present"
+fi
+
+# The end-to-end tests compare against NumPy goldens with whichever python3
+# comes first on PATH (it may not be Debian's, which python3-numpy serves).
+if ! python3 -c "import numpy" 2>/dev/null; then
+  echo "setup: installing numpy for $(command -v python3)"
+  python3 -m pip install --quiet numpy
 fi

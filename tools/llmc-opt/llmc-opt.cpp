@@ -1,5 +1,6 @@
 //===- llmc-opt.cpp - mlir-opt with the llmc dialects and passes
 //-----------===//
+#include "llmc/Conversion/Passes.h"
 #include "llmc/Dialect/Transformer/IR/TransformerDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -11,10 +12,13 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  llmc::registerLLMCConversionPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<llmc::tfm::TransformerDialect, mlir::arith::ArithDialect,
-                  mlir::func::FuncDialect, mlir::tensor::TensorDialect>();
+                  mlir::func::FuncDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::tensor::TensorDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "llmc optimizer driver (tfm dialect and llmc passes)\n",
       registry));

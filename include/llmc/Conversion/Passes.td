@@ -1,0 +1,42 @@
+//===- Passes.td - llmc conversion passes ------------------*- tablegen -*-===//
+#ifndef LLMC_CONVERSION_PASSES_TD
+#define LLMC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTransformerToLoops : Pass<"convert-tfm-to-loops", "mlir::ModuleOp"> {
+  let summary = "Lower the tfm step function to loops over memrefs with a "
+                "fixed C ABI";
+  let description = [{
+    Rewrites `func.func @step` (tensors, tfm ops) into
+    `func.func @llmc_step` over memrefs, with the C interface
+    (`llvm.emit_c_interface`) and this fixed signature:
+
+        token_ids, positions, seq_ids, slot_mapping : memref<?xi32>
+        block_tables : memref<?x?xi32>, logits_indices : memref<?xi32>
+        weights, kv_pool, scratch : memref<?xi8>
+        logits : memref<?x?xf32>   (output)
+
+    Weights are views of the packed weight buffer at offsets assigned here
+    and recorded on each recipe of `llmc.weights`. The KV caches are views of
+    the pool (layer-major, K then V; the block count follows from the pool's
+    size) and are written in place. Every intermediate is a view of the
+    scratch arena at a static offset; the arena is sized for `max-tokens`
+    rows and recorded as `llmc.arena_bytes`.
+
+    Each op becomes scf loops (attention: a two-pass softmax over the keys of
+    the token's own sequence read through the block table), or linalg on
+    memrefs where that is the natural form.
+  }];
+  let options = [
+    Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"256",
+           "the most tokens one step may hold (sizes the scratch arena)">
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"
+  ];
+}
+
+#endif // LLMC_CONVERSION_PASSES_TD

@@ -1,0 +1,44 @@
+//===- Compile.h - the llmc compile flow ------------------------*- C++ -*-===//
+#ifndef LLMC_DRIVER_COMPILE_H
+#define LLMC_DRIVER_COMPILE_H
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+
+namespace llmc {
+
+enum class EmitKind { Artifact, MLIR, Lowered };
+
+struct CompileOptions {
+  std::string input;  // HF model directory or .mlir file
+  std::string output; // artifact directory (or file/stdout for --emit)
+  std::string target = "cpu";
+  std::string cpu = "x86-64-v2";
+  int64_t maxSeqLen = 0; // 0: the model's max_position_embeddings
+  int64_t maxBatchTokens = 256;
+  int64_t kvBlockSize = 16;
+  EmitKind emit = EmitKind::Artifact;
+};
+
+/// An error the user caused (bad config, bad flag): exit code 2.
+class InputError : public llvm::ErrorInfo<InputError> {
+public:
+  static char ID;
+  explicit InputError(std::string msg) : msg(std::move(msg)) {}
+  void log(llvm::raw_ostream &os) const override { os << msg; }
+  std::error_code convertToErrorCode() const override {
+    return llvm::inconvertibleErrorCode();
+  }
+
+private:
+  std::string msg;
+};
+
+/// Imports, lowers and emits as `options` says.
+llvm::Error compile(const CompileOptions &options);
+
+} // namespace llmc
+
+#endif // LLMC_DRIVER_COMPILE_H

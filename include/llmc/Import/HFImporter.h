@@ -1,0 +1,25 @@
+//===- HFImporter.h - config -> tfm decoder-step graph ----------*- C++ -*-===//
+#ifndef LLMC_IMPORT_HFIMPORTER_H
+#define LLMC_IMPORT_HFIMPORTER_H
+
+#include "llmc/Import/HFConfig.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace llmc {
+
+struct ImportOptions {
+  int64_t kvBlockSize = 16;
+};
+
+/// Builds the module holding `func.func @step`, the one decoder step of the
+/// model as tfm ops, with the weight recipes as the module attribute
+/// `llmc.weights` and the model facts as `llmc.model`.
+mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &ctx,
+                                              const ModelConfig &config,
+                                              const ImportOptions &options);
+
+} // namespace llmc
+
+#endif // LLMC_IMPORT_HFIMPORTER_H

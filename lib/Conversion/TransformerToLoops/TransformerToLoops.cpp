@@ -1,0 +1,880 @@
+//===- TransformerToLoops.cpp - tfm step -> loops over memrefs ------------===//
+//
+// Lowers the tensor-level step function to one memref function with a fixed
+// C ABI: weights, KV pool and scratch are byte buffers, and every value the
+// step computes is a view of one of them at an offset chosen here.
+//
+//===----------------------------------------------------------------------===//
+#include "llmc/Conversion/Passes.h"
+#include "llmc/Dialect/Transformer/IR/TransformerOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <functional>
+
+namespace llmc {
+#define GEN_PASS_DEF_CONVERTTRANSFORMERTOLOOPS
+#include "llmc/Conversion/Passes.h.inc"
+} // namespace llmc
+
+using namespace mlir;
+using namespace llmc;
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+constexpr int64_t kNumFixedArgs = 6;
+
+int64_t alignTo(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+int64_t elementBytes(Type t) { return (t.getIntOrFloatBitWidth() + 7) / 8; }
+
+/// Inverse frequencies of a non-dynamic RoPE, as HF computes them.
+std::vector<float> ropeInvFreq(tfm::RoPEOp op) {
+  int64_t dim = op.getRotaryDim();
+  double theta = op.getTheta().convertToDouble();
+  std::vector<float> inv(dim / 2);
+  for (int64_t i = 0; i < dim / 2; ++i) {
+    double f = 1.0 / std::pow(theta, static_cast<double>(2 * i) / dim);
+    switch (op.getScaling()) {
+    case tfm::RopeScaling::Linear:
+      f /= op.getFactor()->convertToDouble();
+      break;
+    case tfm::RopeScaling::Llama3: {
+      double factor = op.getFactor()->convertToDouble();
+      double lo = op.getLowFreqFactor()->convertToDouble();
+      double hi = op.getHighFreqFactor()->convertToDouble();
+      double old = static_cast<double>(*op.getOriginalMaxPositions());
+      double wavelen = 2 * M_PI / f;
+      if (wavelen > old / lo) {
+        f /= factor;
+      } else if (wavelen >= old / hi) {
+        double smooth = (old / wavelen - lo) / (hi - lo);
+        f = (1 - smooth) * f / factor + smooth * f;
+      }
+      break;
+    }
+    case tfm::RopeScaling::Default:
+    case tfm::RopeScaling::Dynamic:
+      break;
+    }
+    inv[i] = static_cast<float>(f);
+  }
+  return inv;
+}
+
+class StepLowering {
+public:
+  StepLowering(ModuleOp module, func::FuncOp step, int64_t maxTokens)
+      : module(module), step(step), maxTokens(maxTokens),
+        b(module.getContext()), loc(step.getLoc()) {}
+
+  LogicalResult run();
+
+private:
+  using Body = function_ref<void(ValueRange)>;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value dim(Value m, int64_t i) {
+    auto ty = cast<MemRefType>(m.getType());
+    if (!ty.isDynamicDim(i))
+      return idx(ty.getDimSize(i));
+    return memref::DimOp::create(b, loc, m, i);
+  }
+  Value load(Value m, ValueRange ivs) {
+    return memref::LoadOp::create(b, loc, m, ivs);
+  }
+  void store(Value v, Value m, ValueRange ivs) {
+    memref::StoreOp::create(b, loc, v, m, ivs);
+  }
+  Value loadIndex(Value m, ValueRange ivs) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), load(m, ivs));
+  }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+
+  /// for (iv = lb; iv < ub; ++iv) body(iv), built at the insertion point.
+  void loop(Value lb, Value ub, function_ref<void(Value)> body) {
+    auto forOp = scf::ForOp::create(b, loc, lb, ub, idx(1));
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    body(forOp.getInductionVar());
+  }
+  /// A reduction loop carrying one value.
+  Value reduce(Value lb, Value ub, Value init,
+               function_ref<Value(Value, Value)> body) {
+    auto forOp = scf::ForOp::create(b, loc, lb, ub, idx(1), ValueRange{init});
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(forOp.getBody());
+    Value next = body(forOp.getInductionVar(), forOp.getRegionIterArgs()[0]);
+    scf::YieldOp::create(b, loc, next);
+    return forOp.getResult(0);
+  }
+  void loopNest(ArrayRef<Value> ubs, Body body) {
+    SmallVector<Value> ivs;
+    std::function<void(size_t)> rec = [&](size_t d) {
+      if (d == ubs.size()) {
+        body(ivs);
+        return;
+      }
+      loop(idx(0), ubs[d], [&](Value iv) {
+        ivs.push_back(iv);
+        rec(d + 1);
+        ivs.pop_back();
+      });
+    };
+    rec(0);
+  }
+  /// The sizes of `m`'s dynamic dimensions: a same-shaped result's sizes.
+  SmallVector<Value> dynamicDims(Value m) {
+    SmallVector<Value> out;
+    auto ty = cast<MemRefType>(m.getType());
+    for (int64_t i = 0; i < ty.getRank(); ++i)
+      if (ty.isDynamicDim(i))
+        out.push_back(dim(m, i));
+    return out;
+  }
+  SmallVector<Value> dims(Value m) {
+    SmallVector<Value> out;
+    for (int64_t i = 0, e = cast<MemRefType>(m.getType()).getRank(); i < e; ++i)
+      out.push_back(dim(m, i));
+    return out;
+  }
+
+  /// A contiguous view of `m` with its leading dimensions folded into one:
+  /// the result has rank `keep + 1`.
+  Value collapse(Value m, int64_t keep) {
+    auto ty = cast<MemRefType>(m.getType());
+    int64_t rank = ty.getRank();
+    if (rank == keep + 1)
+      return m;
+    Value lead = idx(1);
+    for (int64_t i = 0; i < rank - keep; ++i)
+      lead = muli(lead, dim(m, i));
+    SmallVector<OpFoldResult> sizes{lead};
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    for (int64_t i = rank - keep; i < rank; ++i) {
+      sizes.push_back(b.getIndexAttr(ty.getDimSize(i)));
+      shape.push_back(ty.getDimSize(i));
+    }
+    return reinterpretContiguous(m, shape, sizes);
+  }
+
+  /// Reinterprets a contiguous buffer with a new shape whose only dynamic
+  /// dimension, if any, leads.
+  Value reinterpretContiguous(Value m, ArrayRef<int64_t> shape,
+                              ArrayRef<OpFoldResult> sizes) {
+    SmallVector<OpFoldResult> strides(shape.size());
+    int64_t stride = 1;
+    for (int64_t i = shape.size() - 1; i >= 0; --i) {
+      strides[i] = b.getIndexAttr(stride);
+      stride *= ShapedType::isDynamic(shape[i]) ? 1 : shape[i];
+    }
+    auto elem = cast<MemRefType>(m.getType()).getElementType();
+    return memref::ReinterpretCastOp::create(b, loc,
+                                             MemRefType::get(shape, elem), m,
+                                             b.getIndexAttr(0), sizes, strides);
+  }
+
+  /// The buffer for a tfm result: the logits output for the returned
+  /// logits, otherwise a fresh region of the scratch arena.
+  FailureOr<Value> alloc(Value result, ValueRange dynSizes) {
+    if (result == logitsResult)
+      return logitsArg;
+    auto ty = cast<RankedTensorType>(result.getType());
+    if (ty.getNumDynamicDims() > 1) {
+      result.getDefiningOp()->emitOpError()
+          << "result " << ty
+          << " has more than one dynamic dimension; the CPU lowering sizes "
+             "intermediates by the token count alone";
+      return failure();
+    }
+    int64_t elems = ty.getNumDynamicDims() ? maxTokens : 1;
+    for (int64_t d : ty.getShape())
+      if (!ShapedType::isDynamic(d))
+        elems *= d;
+    int64_t offset = arenaBytes;
+    arenaBytes += alignTo(elems * elementBytes(ty.getElementType()));
+    auto memTy = MemRefType::get(ty.getShape(), ty.getElementType());
+    return memref::ViewOp::create(b, loc, memTy, scratchArg, idx(offset),
+                                  dynSizes)
+        .getResult();
+  }
+
+  Value lookup(Value v) { return mapping.lookup(v); }
+
+  LogicalResult lowerOp(Operation *op);
+  LogicalResult checkSignature();
+  void assignWeights();
+  Value ropeTable(tfm::RoPEOp op);
+  Value attentionScore(tfm::AttentionOp op, Value q, Value kc, Value t, Value h,
+                       Value kvh, Value seq, Value j);
+
+  ModuleOp module;
+  func::FuncOp step;
+  int64_t maxTokens;
+  OpBuilder b;
+  Location loc;
+  func::FuncOp lowered;
+  Value scratchArg, weightsArg, kvArg, logitsArg, logitsResult;
+  DenseMap<Value, Value> mapping;
+  llvm::StringMap<int64_t> weightOffsets;
+  int64_t weightBytes = 0, arenaBytes = 0, kvBlockBytes = 0;
+  int ropeTables = 0;
+};
+
+LogicalResult StepLowering::checkSignature() {
+  FunctionType fty = step.getFunctionType();
+  auto fail = [&](const Twine &msg) {
+    return step.emitOpError() << "is not an llmc step function: " << msg;
+  };
+  if (fty.getNumInputs() < kNumFixedArgs + 2 ||
+      (fty.getNumInputs() - kNumFixedArgs) % 2 != 0)
+    return fail("expected 6 batch operands followed by K and V caches per "
+                "layer");
+  for (int64_t i = 0; i < kNumFixedArgs; ++i) {
+    auto ty = dyn_cast<RankedTensorType>(fty.getInput(i));
+    int64_t rank = i == 4 ? 2 : 1;
+    if (!ty || ty.getRank() != rank || !ty.getElementType().isInteger(32))
+      return fail("operand #" + Twine(i) + " must be a rank-" + Twine(rank) +
+                  " i32 tensor");
+  }
+  if (fty.getNumResults() != fty.getNumInputs() - kNumFixedArgs + 1)
+    return fail("expected the logits and one result per cache");
+  auto logits = dyn_cast<RankedTensorType>(fty.getResult(0));
+  if (!logits || logits.getRank() != 2 || logits.isDynamicDim(1) ||
+      !logits.getElementType().isF32())
+    return fail("result #0 must be f32 logits [rows, vocab]");
+  for (unsigned i = kNumFixedArgs; i < fty.getNumInputs(); ++i) {
+    auto ty = dyn_cast<RankedTensorType>(fty.getInput(i));
+    if (!ty || ty.getRank() != 4 || !ty.getElementType().isF32())
+      return fail("operand #" + Twine(i) + " must be an f32 KV cache");
+    if (fty.getResult(i - kNumFixedArgs + 1) != ty)
+      return fail("result #" + Twine(i - kNumFixedArgs + 1) +
+                  " must have the type of its cache operand");
+  }
+  return success();
+}
+
+/// Packs every named weight at an aligned offset of the weight buffer and
+/// records offset and shape on the module's weight recipes.
+void StepLowering::assignWeights() {
+  SmallVector<Attribute> recipes;
+  llvm::StringMap<DictionaryAttr> byName;
+  if (auto existing = module->getAttrOfType<ArrayAttr>("llmc.weights"))
+    for (Attribute a : existing)
+      if (auto d = dyn_cast<DictionaryAttr>(a))
+        if (auto n = d.getAs<StringAttr>("name"))
+          byName[n.getValue()] = d;
+  step.walk([&](tfm::WeightOp w) {
+    if (weightOffsets.count(w.getName()))
+      return;
+    weightOffsets[w.getName()] = weightBytes;
+    auto ty = w.getType();
+    SmallVector<Attribute> shape;
+    for (int64_t d : ty.getShape())
+      shape.push_back(b.getI64IntegerAttr(d));
+    NamedAttrList fields;
+    if (DictionaryAttr d = byName.lookup(w.getName()))
+      fields.append(d.getValue());
+    else
+      fields.append("sources", b.getArrayAttr({b.getStringAttr(w.getName())}));
+    fields.set("name", b.getStringAttr(w.getName()));
+    if (!fields.get("transform"))
+      fields.set("transform", b.getStringAttr("none"));
+    fields.set("shape", b.getArrayAttr(shape));
+    fields.set("dtype", b.getStringAttr("f32"));
+    fields.set("offset", b.getI64IntegerAttr(weightBytes));
+    recipes.push_back(fields.getDictionary(b.getContext()));
+    weightBytes +=
+        alignTo(ty.getNumElements() * elementBytes(ty.getElementType()));
+  });
+  module->setAttr("llmc.weights", b.getArrayAttr(recipes));
+}
+
+Value StepLowering::ropeTable(tfm::RoPEOp op) {
+  std::vector<float> inv = ropeInvFreq(op);
+  auto ty = MemRefType::get({static_cast<int64_t>(inv.size())}, b.getF32Type());
+  std::string name = "__llmc_rope_inv_freq_" + std::to_string(ropeTables++);
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto tensorTy = RankedTensorType::get({static_cast<int64_t>(inv.size())},
+                                          b.getF32Type());
+    memref::GlobalOp::create(
+        b, loc, name, b.getStringAttr("private"), ty,
+        DenseElementsAttr::get(tensorTy, ArrayRef<float>(inv)),
+        /*constant=*/true, /*alignment=*/nullptr);
+  }
+  return memref::GetGlobalOp::create(b, loc, ty, name);
+}
+
+Value StepLowering::attentionScore(tfm::AttentionOp op, Value q, Value kc,
+                                   Value t, Value h, Value kvh, Value seq,
+                                   Value j) {
+  auto cacheTy = cast<MemRefType>(kc.getType());
+  int64_t blockSize = cacheTy.getDimSize(1), headDim = cacheTy.getDimSize(3);
+  Value bs = idx(blockSize);
+  Value block = loadIndex(lookup(op.getBlockTables()),
+                          {seq, arith::DivUIOp::create(b, loc, j, bs)});
+  Value off = arith::RemUIOp::create(b, loc, j, bs);
+  Value dot = reduce(idx(0), idx(headDim), f32(0), [&](Value d, Value acc) {
+    return add(acc, mul(load(q, {t, h, d}), load(kc, {block, off, kvh, d})));
+  });
+  return mul(dot, f32(op.getScale().convertToDouble()));
+}
+
+LogicalResult StepLowering::lowerOp(Operation *op) {
+  auto single = [&](Value result, ValueRange dyn,
+                    function_ref<void(Value)> fill) -> LogicalResult {
+    FailureOr<Value> out = alloc(result, dyn);
+    if (failed(out))
+      return failure();
+    fill(*out);
+    mapping[result] = *out;
+    return success();
+  };
+  auto rowsOf = [&](Value tensor) {
+    return SmallVector<Value>{dim(lookup(tensor), 0)};
+  };
+
+  return TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<tfm::WeightOp>([&](tfm::WeightOp w) {
+        auto ty = w.getType();
+        mapping[w] = memref::ViewOp::create(
+            b, loc, MemRefType::get(ty.getShape(), ty.getElementType()),
+            weightsArg, idx(weightOffsets.lookup(w.getName())), ValueRange{});
+        return success();
+      })
+      .Case<tfm::EmbeddingOp>([&](tfm::EmbeddingOp e) {
+        Value table = lookup(e.getTable()), ids = lookup(e.getIds());
+        return single(e, rowsOf(e.getIds()), [&](Value out) {
+          loopNest({dim(ids, 0), dim(table, 1)}, [&](ValueRange iv) {
+            Value row = loadIndex(ids, {iv[0]});
+            store(load(table, {row, iv[1]}), out, iv);
+          });
+        });
+      })
+      .Case<tfm::RMSNormOp, tfm::LayerNormOp>([&](Operation *norm) {
+        Value in = lookup(norm->getOperand(0));
+        Value w = lookup(norm->getOperand(1));
+        bool layer = isa<tfm::LayerNormOp>(norm);
+        Value bias = layer ? lookup(norm->getOperand(2)) : Value();
+        double eps = cast<FloatAttr>(norm->getAttr("eps")).getValueAsDouble();
+        auto inTy = cast<MemRefType>(in.getType());
+        return single(norm->getResult(0), dynamicDims(in), [&](Value outBuf) {
+          Value x = collapse(in, 1), out = collapse(outBuf, 1);
+          int64_t n = inTy.getShape().back();
+          Value nF = f32(static_cast<double>(n)), N = idx(n);
+          loop(idx(0), dim(x, 0), [&](Value r) {
+            Value mean = f32(0);
+            if (layer)
+              mean = div(reduce(idx(0), N, f32(0),
+                                [&](Value j, Value acc) {
+                                  return add(acc, load(x, {r, j}));
+                                }),
+                         nF);
+            Value sq = reduce(idx(0), N, f32(0), [&](Value j, Value acc) {
+              Value c = sub(load(x, {r, j}), mean);
+              return add(acc, mul(c, c));
+            });
+            Value inv =
+                math::RsqrtOp::create(b, loc, add(div(sq, nF), f32(eps)));
+            loop(idx(0), N, [&](Value j) {
+              Value y = mul(sub(load(x, {r, j}), mean), inv);
+              y = mul(load(w, {j}), y);
+              if (layer)
+                y = add(y, load(bias, {j}));
+              store(y, out, {r, j});
+            });
+          });
+        });
+      })
+      .Case<tfm::AddOp, tfm::MulOp, tfm::SiLUOp, tfm::GELUOp>(
+          [&](Operation *pw) {
+            Value first = lookup(pw->getOperand(0));
+            return single(
+                pw->getResult(0), dynamicDims(first), [&](Value outBuf) {
+                  Value out = collapse(outBuf, 0);
+                  SmallVector<Value> ins;
+                  for (Value v : pw->getOperands())
+                    ins.push_back(collapse(lookup(v), 0));
+                  loop(idx(0), dim(out, 0), [&](Value i) {
+                    Value x = load(ins[0], {i}), y;
+                    if (isa<tfm::AddOp>(pw)) {
+                      y = add(x, load(ins[1], {i}));
+                    } else if (isa<tfm::MulOp>(pw)) {
+                      y = mul(x, load(ins[1], {i}));
+                    } else if (isa<tfm::SiLUOp>(pw)) {
+                      Value e = math::ExpOp::create(
+                          b, loc, arith::NegFOp::create(b, loc, x));
+                      y = div(x, add(f32(1), e));
+                    } else if (cast<tfm::GELUOp>(pw).getApproximation() ==
+                               tfm::GeluApproximation::Tanh) {
+                      Value inner =
+                          mul(f32(std::sqrt(2.0 / M_PI)),
+                              add(x, mul(f32(0.044715), mul(x, mul(x, x)))));
+                      y = mul(mul(f32(0.5), x),
+                              add(f32(1), math::TanhOp::create(b, loc, inner)));
+                    } else {
+                      Value e =
+                          math::ErfOp::create(b, loc, mul(x, f32(M_SQRT1_2)));
+                      y = mul(mul(f32(0.5), x), add(f32(1), e));
+                    }
+                    store(y, out, {i});
+                  });
+                });
+          })
+      .Case<tfm::SoftmaxOp>([&](tfm::SoftmaxOp s) -> LogicalResult {
+        auto ty = s.getType();
+        if (static_cast<int64_t>(s.getAxis()) != ty.getRank() - 1)
+          return s.emitOpError()
+                 << "the CPU lowering supports softmax on the last axis only";
+        Value in = lookup(s.getInput());
+        return single(s, dynamicDims(in), [&](Value outBuf) {
+          Value x = collapse(in, 1), out = collapse(outBuf, 1);
+          Value n = dim(x, 1);
+          loop(idx(0), dim(x, 0), [&](Value r) {
+            Value m =
+                reduce(idx(0), n, f32(-INFINITY), [&](Value j, Value acc) {
+                  return arith::MaximumFOp::create(b, loc, acc,
+                                                   load(x, {r, j}));
+                });
+            Value sum = reduce(idx(0), n, f32(0), [&](Value j, Value acc) {
+              Value e = math::ExpOp::create(b, loc, sub(load(x, {r, j}), m));
+              store(e, out, {r, j});
+              return add(acc, e);
+            });
+            loop(idx(0), n, [&](Value j) {
+              store(div(load(out, {r, j}), sum), out, {r, j});
+            });
+          });
+        });
+      })
+      .Case<tfm::LinearOp>([&](tfm::LinearOp l) {
+        Value in = lookup(l.getInput()), w = lookup(l.getWeight());
+        Value bias = l.getBias() ? lookup(l.getBias()) : Value();
+        // Only the leading (row) dimensions can be dynamic: they are the
+        // input's.
+        SmallVector<Value> dyn = dynamicDims(in);
+        return single(l, dyn, [&](Value outBuf) {
+          Value x = collapse(in, 1), out = collapse(outBuf, 1);
+          Value k = dim(x, 1);
+          loopNest({dim(x, 0), dim(w, 0)}, [&](ValueRange iv) {
+            Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
+              return add(a, mul(load(x, {iv[0], kk}), load(w, {iv[1], kk})));
+            });
+            if (bias)
+              acc = add(acc, load(bias, {iv[1]}));
+            store(acc, out, iv);
+          });
+        });
+      })
+      .Case<tfm::MatmulOp>([&](tfm::MatmulOp m) {
+        Value lhs = lookup(m.getLhs()), rhs = lookup(m.getRhs());
+        SmallVector<Value> dyn;
+        auto ty = m.getType();
+        for (int64_t i = 0; i < ty.getRank(); ++i)
+          if (ty.isDynamicDim(i))
+            dyn.push_back(i == ty.getRank() - 1 ? dim(rhs, i) : dim(lhs, i));
+        return single(m, dyn, [&](Value outBuf) {
+          Value a = collapse(lhs, 2), c = collapse(rhs, 2),
+                out = collapse(outBuf, 2);
+          loopNest({dim(a, 0), dim(a, 1), dim(c, 2)}, [&](ValueRange iv) {
+            Value acc =
+                reduce(idx(0), dim(a, 2), f32(0), [&](Value kk, Value s) {
+                  return add(s, mul(load(a, {iv[0], iv[1], kk}),
+                                    load(c, {iv[0], kk, iv[2]})));
+                });
+            store(acc, out, iv);
+          });
+        });
+      })
+      .Case<tfm::RoPEOp>([&](tfm::RoPEOp r) {
+        Value in = lookup(r.getInput()), pos = lookup(r.getPositions());
+        auto ty = r.getType();
+        int64_t rot = r.getRotaryDim(), half = rot / 2;
+        bool dynamicNTK = r.getScaling() == tfm::RopeScaling::Dynamic;
+        Value table = dynamicNTK ? Value() : ropeTable(r);
+        return single(r, {dim(in, 0)}, [&](Value out) {
+          loopNest({dim(in, 0), dim(in, 1)}, [&](ValueRange th) {
+            Value p = arith::SIToFPOp::create(b, loc, b.getF32Type(),
+                                              load(pos, {th[0]}));
+            Value base;
+            if (dynamicNTK) {
+              // theta' = theta * (factor * L / orig - (factor - 1)) ^
+              //          (rot / (rot - 2)) once L = pos + 1 exceeds orig.
+              double factor = r.getFactor()->convertToDouble();
+              double orig = static_cast<double>(*r.getOriginalMaxPositions());
+              Value len =
+                  arith::MaximumFOp::create(b, loc, add(p, f32(1)), f32(orig));
+              Value ratio = sub(mul(f32(factor / orig), len), f32(factor - 1));
+              base = mul(f32(r.getTheta().convertToDouble()),
+                         math::PowFOp::create(
+                             b, loc, ratio,
+                             f32(static_cast<double>(rot) / (rot - 2))));
+            }
+            loop(idx(0), idx(half), [&](Value i) {
+              Value freq;
+              if (dynamicNTK) {
+                Value iF = arith::SIToFPOp::create(
+                    b, loc, b.getF32Type(),
+                    arith::IndexCastOp::create(b, loc, b.getI32Type(), i));
+                Value expo = div(mul(f32(2), iF), f32(rot));
+                freq = div(f32(1), math::PowFOp::create(b, loc, base, expo));
+              } else {
+                freq = load(table, {i});
+              }
+              Value angle = mul(p, freq);
+              Value c = math::CosOp::create(b, loc, angle);
+              Value s = math::SinOp::create(b, loc, angle);
+              Value i2 = addi(i, idx(half));
+              Value x1 = load(in, {th[0], th[1], i});
+              Value x2 = load(in, {th[0], th[1], i2});
+              store(sub(mul(x1, c), mul(x2, s)), out, {th[0], th[1], i});
+              store(add(mul(x2, c), mul(x1, s)), out, {th[0], th[1], i2});
+            });
+            loop(idx(rot), idx(ty.getDimSize(2)), [&](Value i) {
+              store(load(in, {th[0], th[1], i}), out, {th[0], th[1], i});
+            });
+          });
+        });
+      })
+      .Case<tfm::KVCacheWriteOp>([&](tfm::KVCacheWriteOp w) -> LogicalResult {
+        if (!w.getCache().hasOneUse())
+          return w.emitOpError()
+                 << "cache operand must have no other use: the CPU lowering "
+                    "updates the cache in place";
+        Value cache = lookup(w.getCache()), values = lookup(w.getValues()),
+              slots = lookup(w.getSlots());
+        int64_t blockSize = w.getType().getDimSize(1);
+        loop(idx(0), dim(values, 0), [&](Value t) {
+          Value slot = load(slots, {t});
+          Value valid = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::sge, slot,
+              arith::ConstantOp::create(b, loc,
+                                        b.getIntegerAttr(slot.getType(), 0)));
+          auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          Value s = arith::IndexCastOp::create(b, loc, b.getIndexType(), slot);
+          Value blk = arith::DivUIOp::create(b, loc, s, idx(blockSize));
+          Value off = arith::RemUIOp::create(b, loc, s, idx(blockSize));
+          loopNest({dim(values, 1), dim(values, 2)}, [&](ValueRange hd) {
+            store(load(values, {t, hd[0], hd[1]}), cache,
+                  {blk, off, hd[0], hd[1]});
+          });
+        });
+        mapping[w] = cache;
+        return success();
+      })
+      .Case<tfm::AttentionOp>([&](tfm::AttentionOp a) {
+        Value q = lookup(a.getQuery()), kc = lookup(a.getKeyCache()),
+              vc = lookup(a.getValueCache());
+        Value seqIds = lookup(a.getSeqIds()), pos = lookup(a.getPositions());
+        int64_t heads = a.getType().getDimSize(1);
+        int64_t kvHeads = a.getKeyCache().getType().getDimSize(2);
+        int64_t headDim = a.getType().getDimSize(2);
+        int64_t blockSize = a.getKeyCache().getType().getDimSize(1);
+        std::optional<uint64_t> window = a.getSlidingWindow();
+        return single(a, {dim(q, 0)}, [&](Value out) {
+          loopNest({dim(q, 0), idx(heads)}, [&](ValueRange th) {
+            Value t = th[0], h = th[1];
+            Value kvh = arith::DivUIOp::create(b, loc, h, idx(heads / kvHeads));
+            Value seq = loadIndex(seqIds, {t});
+            Value end = addi(loadIndex(pos, {t}), idx(1));
+            Value start = idx(0);
+            if (window) {
+              Value w = idx(static_cast<int64_t>(*window));
+              Value past = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::ugt, end, w);
+              start = arith::SelectOp::create(
+                  b, loc, past, arith::SubIOp::create(b, loc, end, w), idx(0));
+            }
+            Value m =
+                reduce(start, end, f32(-INFINITY), [&](Value j, Value acc) {
+                  return arith::MaximumFOp::create(
+                      b, loc, acc, attentionScore(a, q, kc, t, h, kvh, seq, j));
+                });
+            loop(idx(0), idx(headDim), [&](Value d) {
+              store(f32(0), out, {t, h, d});
+            });
+            Value bs = idx(blockSize);
+            Value sum = reduce(start, end, f32(0), [&](Value j, Value acc) {
+              Value e = math::ExpOp::create(
+                  b, loc, sub(attentionScore(a, q, kc, t, h, kvh, seq, j), m));
+              Value block =
+                  loadIndex(lookup(a.getBlockTables()),
+                            {seq, arith::DivUIOp::create(b, loc, j, bs)});
+              Value off = arith::RemUIOp::create(b, loc, j, bs);
+              loop(idx(0), idx(headDim), [&](Value d) {
+                Value v = load(vc, {block, off, kvh, d});
+                store(add(load(out, {t, h, d}), mul(e, v)), out, {t, h, d});
+              });
+              return add(acc, e);
+            });
+            loop(idx(0), idx(headDim), [&](Value d) {
+              store(div(load(out, {t, h, d}), sum), out, {t, h, d});
+            });
+          });
+        });
+      })
+      .Case<tfm::GatherLastTokensOp>([&](tfm::GatherLastTokensOp g) {
+        Value in = lookup(g.getInput()), indices = lookup(g.getIndices());
+        return single(g, {dim(indices, 0)}, [&](Value out) {
+          loopNest({dim(indices, 0), dim(in, 1)}, [&](ValueRange iv) {
+            Value row = loadIndex(indices, {iv[0]});
+            store(load(in, {row, iv[1]}), out, iv);
+          });
+        });
+      })
+      .Case<tfm::ReshapeOp>([&](tfm::ReshapeOp r) -> LogicalResult {
+        auto ty = r.getType();
+        for (int64_t i = 1; i < ty.getRank(); ++i)
+          if (ty.isDynamicDim(i))
+            return r.emitOpError()
+                   << "the CPU lowering supports a dynamic dimension only "
+                      "in front";
+        Value in = lookup(r.getInput());
+        SmallVector<OpFoldResult> sizes;
+        int64_t known = 1;
+        for (int64_t d : ty.getShape())
+          if (!ShapedType::isDynamic(d))
+            known *= d;
+        for (int64_t d : ty.getShape()) {
+          if (!ShapedType::isDynamic(d)) {
+            sizes.push_back(b.getIndexAttr(d));
+            continue;
+          }
+          Value total = idx(1);
+          for (Value s : dims(in))
+            total = muli(total, s);
+          sizes.push_back(
+              arith::DivUIOp::create(b, loc, total, idx(known)).getResult());
+        }
+        mapping[r] = reinterpretContiguous(in, ty.getShape(), sizes);
+        return success();
+      })
+      .Case<tfm::TransposeOp>([&](tfm::TransposeOp t) {
+        Value in = lookup(t.getInput());
+        ArrayRef<int64_t> perm = t.getPermutation();
+        SmallVector<Value> dyn;
+        for (int64_t i = 0; i < t.getType().getRank(); ++i)
+          if (t.getType().isDynamicDim(i))
+            dyn.push_back(dim(in, perm[i]));
+        return single(t, dyn, [&](Value out) {
+          loopNest(dims(out), [&](ValueRange iv) {
+            SmallVector<Value> src(iv.size());
+            for (auto [i, p] : llvm::enumerate(perm))
+              src[p] = iv[i];
+            store(load(in, src), out, iv);
+          });
+        });
+      })
+      .Case<tfm::ConcatOp>([&](tfm::ConcatOp c) {
+        int64_t axis = c.getAxis();
+        SmallVector<Value> dyn;
+        Value first = lookup(c.getInputs()[0]);
+        for (int64_t i = 0; i < c.getType().getRank(); ++i) {
+          if (!c.getType().isDynamicDim(i))
+            continue;
+          Value size = i == axis ? idx(0) : dim(first, i);
+          if (i == axis)
+            for (Value v : c.getInputs())
+              size = addi(size, dim(lookup(v), axis));
+          dyn.push_back(size);
+        }
+        return single(c, dyn, [&](Value out) {
+          Value offset = idx(0);
+          for (Value v : c.getInputs()) {
+            Value in = lookup(v);
+            loopNest(dims(in), [&](ValueRange iv) {
+              SmallVector<Value> dst(iv);
+              dst[axis] = addi(dst[axis], offset);
+              store(load(in, iv), out, dst);
+            });
+            offset = addi(offset, dim(in, axis));
+          }
+        });
+      })
+      .Case<tfm::SplitOp, tfm::SliceOp>([&](Operation *part) {
+        Value in = lookup(part->getOperand(0));
+        int64_t axis = cast<IntegerAttr>(part->getAttr("axis")).getInt();
+        Value offset = idx(0);
+        if (auto s = dyn_cast<tfm::SliceOp>(part))
+          offset = idx(s.getStart());
+        for (Value res : part->getResults()) {
+          auto ty = cast<RankedTensorType>(res.getType());
+          SmallVector<Value> dyn;
+          for (int64_t i = 0; i < ty.getRank(); ++i)
+            if (ty.isDynamicDim(i))
+              dyn.push_back(dim(in, i));
+          if (failed(single(res, dyn, [&](Value out) {
+                loopNest(dims(out), [&](ValueRange iv) {
+                  SmallVector<Value> src(iv);
+                  src[axis] = addi(src[axis], offset);
+                  store(load(in, src), out, iv);
+                });
+              })))
+            return failure();
+          offset = addi(offset, idx(ty.getDimSize(axis)));
+        }
+        return success();
+      })
+      .Case<tfm::ArgmaxOp>([&](tfm::ArgmaxOp a) {
+        Value logits = lookup(a.getLogits());
+        Type idTy = a.getType().getElementType();
+        return single(a, {dim(logits, 0)}, [&](Value out) {
+          loop(idx(0), dim(logits, 0), [&](Value r) {
+            auto forOp =
+                scf::ForOp::create(b, loc, idx(0), dim(logits, 1), idx(1),
+                                   ValueRange{f32(-INFINITY), idx(0)});
+            {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPointToStart(forOp.getBody());
+              Value j = forOp.getInductionVar();
+              Value best = forOp.getRegionIterArgs()[0];
+              Value x = load(logits, {r, j});
+              Value better = arith::CmpFOp::create(
+                  b, loc, arith::CmpFPredicate::OGT, x, best);
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{
+                      arith::SelectOp::create(b, loc, better, x, best),
+                      arith::SelectOp::create(b, loc, better, j,
+                                              forOp.getRegionIterArgs()[1])});
+            }
+            store(arith::IndexCastOp::create(b, loc, idTy, forOp.getResult(1)),
+                  out, {r});
+          });
+        });
+      })
+      .Case<tfm::SampleOp, tfm::AllReduceOp, tfm::SendOp, tfm::RecvOp>(
+          [&](Operation *o) {
+            return o->emitOpError()
+                   << "is not supported by the single-rank CPU lowering "
+                      "(sampling runs in the runtime; collectives need a "
+                      "parallel build)";
+          })
+      .Default([&](Operation *o) {
+        return o->emitOpError() << "cannot be lowered to loops";
+      });
+}
+
+LogicalResult StepLowering::run() {
+  if (failed(checkSignature()))
+    return failure();
+  assignWeights();
+
+  MLIRContext *ctx = module.getContext();
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32Ty = b.getF32Type();
+  int64_t dynamic = ShapedType::kDynamic;
+  auto vec = [&](Type t) { return MemRefType::get({dynamic}, t); };
+  FunctionType fty = step.getFunctionType();
+  int64_t vocab = cast<RankedTensorType>(fty.getResult(0)).getDimSize(1);
+  SmallVector<Type> args{vec(i32),
+                         vec(i32),
+                         vec(i32),
+                         vec(i32),
+                         MemRefType::get({dynamic, dynamic}, i32),
+                         vec(i32),
+                         vec(i8),
+                         vec(i8),
+                         vec(i8),
+                         MemRefType::get({dynamic, vocab}, f32Ty)};
+  b.setInsertionPointToEnd(module.getBody());
+  lowered =
+      func::FuncOp::create(b, loc, "llmc_step", b.getFunctionType(args, {}));
+  lowered->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  Block *entry = lowered.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  Block &body = step.getBody().front();
+  for (int64_t i = 0; i < kNumFixedArgs; ++i)
+    mapping[body.getArgument(i)] = entry->getArgument(i);
+  weightsArg = entry->getArgument(6);
+  kvArg = entry->getArgument(7);
+  scratchArg = entry->getArgument(8);
+  logitsArg = entry->getArgument(9);
+  logitsResult = body.getTerminator()->getOperand(0);
+
+  // The pool holds every cache's blocks, layer-major: cache i starts at
+  // i * num_blocks * block_bytes(i) when all caches share one layout.
+  SmallVector<int64_t> blockBytes;
+  for (unsigned i = kNumFixedArgs; i < body.getNumArguments(); ++i) {
+    auto ty = cast<RankedTensorType>(body.getArgument(i).getType());
+    blockBytes.push_back(ty.getDimSize(1) * ty.getDimSize(2) *
+                         ty.getDimSize(3) * elementBytes(ty.getElementType()));
+    kvBlockBytes += blockBytes.back();
+  }
+  Value numBlocks =
+      arith::DivUIOp::create(b, loc, dim(kvArg, 0), idx(kvBlockBytes));
+  Value cursor = idx(0);
+  for (unsigned i = kNumFixedArgs; i < body.getNumArguments(); ++i) {
+    auto ty = cast<RankedTensorType>(body.getArgument(i).getType());
+    mapping[body.getArgument(i)] = memref::ViewOp::create(
+        b, loc, MemRefType::get(ty.getShape(), ty.getElementType()), kvArg,
+        cursor, ValueRange{numBlocks});
+    cursor = addi(cursor, muli(numBlocks, idx(blockBytes[i - kNumFixedArgs])));
+  }
+
+  for (Operation &op : body.without_terminator())
+    if (failed(lowerOp(&op)))
+      return failure();
+  Operation *ret = body.getTerminator();
+  for (unsigned i = 1; i < ret->getNumOperands(); ++i)
+    if (lookup(ret->getOperand(i)) !=
+        mapping.lookup(body.getArgument(kNumFixedArgs + i - 1)))
+      return ret->emitOpError()
+             << "result #" << i
+             << " must be the in-place update of its cache operand";
+  if (lookup(logitsResult) != logitsArg)
+    return ret->emitOpError() << "the logits must be computed in the step";
+  func::ReturnOp::create(b, loc);
+
+  module->setAttr(
+      "llmc.abi",
+      b.getDictionaryAttr({
+          b.getNamedAttr("arena_bytes", b.getI64IntegerAttr(arenaBytes)),
+          b.getNamedAttr("weights_bytes", b.getI64IntegerAttr(weightBytes)),
+          b.getNamedAttr("kv_bytes_per_block",
+                         b.getI64IntegerAttr(kvBlockBytes)),
+          b.getNamedAttr("max_tokens", b.getI64IntegerAttr(maxTokens)),
+          b.getNamedAttr("vocab_size", b.getI64IntegerAttr(vocab)),
+      }));
+  step.erase();
+  return success();
+}
+
+struct ConvertTransformerToLoops
+    : llmc::impl::ConvertTransformerToLoopsBase<ConvertTransformerToLoops> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto step = module.lookupSymbol<func::FuncOp>("step");
+    if (!step) {
+      module.emitError() << "no func.func @step to lower";
+      return signalPassFailure();
+    }
+    if (maxTokens <= 0) {
+      module.emitError() << "max-tokens must be positive";
+      return signalPassFailure();
+    }
+    if (failed(StepLowering(module, step, maxTokens).run()))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,105 @@
+//===- SafeTensorsTest.cpp - checkpoint parsing and its errors ------------===//
+#include "runtime/weights/SafeTensors.h"
+#include "runtime/support/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+using llmc::rt::SafeTensors;
+
+namespace {
+
+std::string writeFile(const std::string &name, const std::string &header,
+                      const std::string &data, int64_t claimLen = -1) {
+  std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream out(path, std::ios::binary);
+  uint64_t len = claimLen >= 0 ? claimLen : header.size();
+  out.write(reinterpret_cast<const char *>(&len), 8);
+  out << header << data;
+  return path;
+}
+
+std::string floats(std::initializer_list<float> v) {
+  std::string s(v.size() * 4, '\0');
+  std::memcpy(s.data(), v.begin(), s.size());
+  return s;
+}
+
+std::string errorOf(const std::string &path) {
+  try {
+    SafeTensors::openFile(path);
+  } catch (const llmc::rt::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(SafeTensors, ReadsTensors) {
+  std::string path = writeFile(
+      "ok.safetensors",
+      R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+          "h": {"dtype": "BF16", "shape": [1], "data_offsets": [16, 18]},
+          "__metadata__": {"format": "pt"}})",
+      floats({1, 2, 3, 4}) + std::string("\x80\x3f", 2));
+  SafeTensors st = SafeTensors::openFile(path);
+  const auto *w = st.find("w");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->shape, (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(llmc::rt::loadAsFloat("F32", w->data + 12), 4.0f);
+  const auto *h = st.find("h");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(llmc::rt::loadAsFloat("BF16", h->data), 1.0f);
+  EXPECT_EQ(st.find("missing"), nullptr);
+}
+
+TEST(SafeTensors, HalfPrecisionWidening) {
+  uint8_t one[2] = {0x00, 0x3c}, negTwo[2] = {0x00, 0xc0},
+          tiny[2] = {0x01, 0x00};
+  EXPECT_EQ(llmc::rt::loadAsFloat("F16", one), 1.0f);
+  EXPECT_EQ(llmc::rt::loadAsFloat("F16", negTwo), -2.0f);
+  EXPECT_FLOAT_EQ(llmc::rt::loadAsFloat("F16", tiny), 5.9604645e-8f);
+}
+
+TEST(SafeTensors, TruncatedHeader) {
+  std::string path = writeFile("trunc.safetensors", "{}", "", 4096);
+  EXPECT_NE(errorOf(path).find("truncated"), std::string::npos)
+      << errorOf(path);
+}
+
+TEST(SafeTensors, OffsetsPastTheEnd) {
+  std::string path = writeFile(
+      "past.safetensors",
+      R"({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}})",
+      floats({1, 2}));
+  std::string e = errorOf(path);
+  EXPECT_NE(e.find("tensor 'w'"), std::string::npos) << e;
+  EXPECT_NE(e.find("run past the end"), std::string::npos) << e;
+}
+
+TEST(SafeTensors, SizeDisagreesWithShape) {
+  std::string path = writeFile(
+      "size.safetensors",
+      R"({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})",
+      floats({1, 2}));
+  EXPECT_NE(errorOf(path).find("need 12"), std::string::npos) << errorOf(path);
+}
+
+TEST(SafeTensors, BadHeaderJson) {
+  std::string path = writeFile("json.safetensors", "{not json", "");
+  EXPECT_NE(errorOf(path).find("not valid JSON"), std::string::npos);
+}
+
+TEST(SafeTensors, TooSmallFile) {
+  std::string path = ::testing::TempDir() + "/small.safetensors";
+  std::ofstream(path) << "abc";
+  EXPECT_NE(errorOf(path).find("no header"), std::string::npos);
+}
+
+TEST(SafeTensors, MissingDirectory) {
+  EXPECT_THROW(SafeTensors::openDirectory(::testing::TempDir() + "/nothing"),
+               llmc::rt::Error);
+}
+
+} // namespace

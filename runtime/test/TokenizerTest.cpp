@@ -1,0 +1,62 @@
+//===- TokenizerTest.cpp - tokenizer.json against HF's own outputs --------===//
+#include "runtime/tokenizer/Tokenizer.h"
+#include "runtime/support/Error.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+using llmc::rt::Tokenizer;
+
+namespace {
+
+class TokenizerCases : public ::testing::TestWithParam<const char *> {};
+
+std::string modelDir(const char *model) {
+  return std::string(LLMC_MODELS_DIR) + "/" + model;
+}
+
+// tokenizer_cases.json was produced by Hugging Face's tokenizer itself.
+TEST_P(TokenizerCases, MatchHuggingFace) {
+  auto tok = Tokenizer::fromFile(modelDir(GetParam()) + "/tokenizer.json");
+  std::ifstream in(modelDir(GetParam()) + "/golden/tokenizer_cases.json");
+  ASSERT_TRUE(in) << "missing golden cases";
+  nlohmann::json cases = nlohmann::json::parse(in);
+  ASSERT_FALSE(cases.empty());
+  for (const auto &c : cases) {
+    std::string text = c["text"];
+    std::vector<int32_t> expected = c["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ(tok->encode(text), expected) << "encoding '" << text << "'";
+    EXPECT_EQ(tok->decode(expected), c["decoded"].get<std::string>())
+        << "decoding the ids of '" << text << "'";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SharedModels, TokenizerCases,
+                         ::testing::Values("gpt2-tiny", "llama-tiny",
+                                           "mistral-tiny", "qwen2-tiny"));
+
+TEST(Tokenizer, SpecialTokensInTextAreMatchedWhole) {
+  auto tok = Tokenizer::fromFile(modelDir("mistral-tiny") + "/tokenizer.json");
+  std::vector<int32_t> ids = tok->encode("Hi</s>", /*addSpecial=*/false);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.back(), 2);
+  EXPECT_EQ(tok->decode(ids, /*skipSpecial=*/false).substr(2), "</s>");
+  EXPECT_EQ(tok->decode(ids), "Hi");
+}
+
+TEST(Tokenizer, BadFilesAreClearErrors) {
+  EXPECT_THROW(Tokenizer::fromFile("/nonexistent/tokenizer.json"),
+               llmc::rt::Error);
+  std::string path = ::testing::TempDir() + "/bad_tokenizer.json";
+  std::ofstream(path) << R"({"model": {"type": "WordPiece", "vocab": {}}})";
+  try {
+    Tokenizer::fromFile(path);
+    FAIL() << "WordPiece accepted";
+  } catch (const llmc::rt::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("only BPE"), std::string::npos);
+  }
+}
+
+} // namespace

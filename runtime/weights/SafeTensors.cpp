@@ -1,0 +1,181 @@
+//===- SafeTensors.cpp - memory-mapped safetensors checkpoints ------------===//
+#include "runtime/weights/SafeTensors.h"
+#include "runtime/support/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace llmc::rt {
+
+size_t dtypeSize(const std::string &d) {
+  if (d == "F64" || d == "I64" || d == "U64")
+    return 8;
+  if (d == "F32" || d == "I32" || d == "U32")
+    return 4;
+  if (d == "F16" || d == "BF16" || d == "I16" || d == "U16")
+    return 2;
+  if (d == "I8" || d == "U8" || d == "BOOL" || d == "F8_E4M3" || d == "F8_E5M2")
+    return 1;
+  return 0;
+}
+
+float loadAsFloat(const std::string &dtype, const uint8_t *p) {
+  if (dtype == "F32") {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  if (dtype == "BF16") {
+    uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  // IEEE half.
+  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (man == 0) {
+      bits = sign << 31;
+    } else { // subnormal: renormalize
+      int e = -1;
+      do {
+        ++e;
+        man <<= 1;
+      } while (!(man & 0x400));
+      bits = (sign << 31) | ((127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
+    }
+  } else if (exp == 0x1f) {
+    bits = (sign << 31) | 0x7f800000 | (man << 13);
+  } else {
+    bits = (sign << 31) | ((exp - 15 + 127) << 23) | (man << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+void SafeTensors::addFile(const std::string &path) {
+  auto file = std::make_unique<MappedFile>(path);
+  size_t size = file->size();
+  if (size < 8)
+    fail("{}: truncated safetensors file ({} bytes, no header)", path, size);
+  uint64_t headerLen;
+  std::memcpy(&headerLen, file->data(), 8);
+  if (headerLen > size - 8)
+    fail("{}: truncated safetensors file: the header claims {} bytes but "
+         "only {} follow",
+         path, headerLen, size - 8);
+  json header;
+  try {
+    header = json::parse(file->view().substr(8, headerLen));
+  } catch (const json::exception &e) {
+    fail("{}: the safetensors header is not valid JSON: {}", path, e.what());
+  }
+  if (!header.is_object())
+    fail("{}: the safetensors header is not a JSON object", path);
+  size_t dataStart = 8 + headerLen, dataLen = size - dataStart;
+  for (auto &[name, entry] : header.items()) {
+    if (name == "__metadata__")
+      continue;
+    auto bad = [&](const std::string &what) {
+      fail("{}: tensor '{}': {}", path, name, what);
+    };
+    if (!entry.is_object() || !entry.contains("dtype") ||
+        !entry.contains("shape") || !entry.contains("data_offsets"))
+      bad("needs dtype, shape and data_offsets");
+    TensorView t;
+    t.name = name;
+    t.file = path;
+    if (!entry["dtype"].is_string())
+      bad("dtype must be a string");
+    t.dtype = entry["dtype"].get<std::string>();
+    if (!dtypeSize(t.dtype))
+      bad("unknown dtype '" + t.dtype + "'");
+    const json &shape = entry["shape"], &offs = entry["data_offsets"];
+    if (!shape.is_array())
+      bad("shape must be a list");
+    uint64_t elems = 1;
+    for (const json &d : shape) {
+      if (!d.is_number_unsigned())
+        bad("shape entries must be non-negative integers");
+      t.shape.push_back(d.get<int64_t>());
+      elems *= d.get<uint64_t>();
+    }
+    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
+        !offs[1].is_number_unsigned())
+      bad("data_offsets must be two non-negative integers");
+    uint64_t begin = offs[0].get<uint64_t>(), end = offs[1].get<uint64_t>();
+    if (begin > end)
+      bad(fmt::format("data_offsets [{}, {}] are reversed", begin, end));
+    if (end > dataLen)
+      bad(fmt::format("data_offsets [{}, {}] run past the end of the data "
+                      "({} bytes): the file is truncated or corrupt",
+                      begin, end, dataLen));
+    if (end - begin != elems * dtypeSize(t.dtype))
+      bad(fmt::format("holds {} bytes but {} {} elements need {}", end - begin,
+                      elems, t.dtype, elems * dtypeSize(t.dtype)));
+    t.data = file->data() + dataStart + begin;
+    t.bytes = end - begin;
+    tensors_[name] = std::move(t);
+  }
+  files_.push_back(std::move(file));
+}
+
+SafeTensors SafeTensors::openFile(const std::string &path) {
+  SafeTensors st;
+  st.addFile(path);
+  return st;
+}
+
+SafeTensors SafeTensors::openDirectory(const std::string &dir) {
+  SafeTensors st;
+  fs::path index = fs::path(dir) / "model.safetensors.index.json";
+  fs::path single = fs::path(dir) / "model.safetensors";
+  if (fs::exists(index)) {
+    json j;
+    try {
+      j = json::parse(readFile(index.string()));
+    } catch (const json::exception &e) {
+      fail("{}: not valid JSON: {}", index.string(), e.what());
+    }
+    if (!j.contains("weight_map") || !j["weight_map"].is_object())
+      fail("{}: field 'weight_map': missing or not an object", index.string());
+    std::set<std::string> shards;
+    for (auto &[name, file] : j["weight_map"].items()) {
+      if (!file.is_string())
+        fail("{}: field 'weight_map.{}': expected a file name", index.string(),
+             name);
+      shards.insert(file.get<std::string>());
+    }
+    for (const std::string &shard : shards)
+      st.addFile((fs::path(dir) / shard).string());
+  } else if (fs::exists(single)) {
+    st.addFile(single.string());
+  } else {
+    fail("{}: no model.safetensors or model.safetensors.index.json", dir);
+  }
+  return st;
+}
+
+const TensorView *SafeTensors::find(const std::string &name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+std::string SafeTensors::describe() const {
+  std::string out;
+  for (const auto &f : files_)
+    out += (out.empty() ? "" : ", ") + f->path();
+  return out;
+}
+
+} // namespace llmc::rt

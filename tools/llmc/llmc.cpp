@@ -1,0 +1,75 @@
+//===- llmc.cpp - compile a model into an llmc artifact -------------------===//
+#include "llmc/Driver/Compile.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+
+namespace cl = llvm::cl;
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::OptionCategory cat("llmc options");
+  cl::opt<std::string> input(cl::Positional, cl::Required,
+                             cl::desc("<HF model dir | step.mlir>"),
+                             cl::cat(cat));
+  cl::opt<std::string> output("o", cl::desc("output artifact directory"),
+                              cl::value_desc("OUT.llmc"), cl::cat(cat));
+  cl::opt<std::string> target("target", cl::desc("cpu (default)"),
+                              cl::init("cpu"), cl::cat(cat));
+  cl::opt<std::string> cpu(
+      "cpu",
+      cl::desc("CPU to compile for: native, x86-64, x86-64-v2 (default), "
+               "x86-64-v3, x86-64-v4 or an LLVM CPU name"),
+      cl::init("x86-64-v2"), cl::cat(cat));
+  cl::opt<int64_t> maxSeqLen(
+      "max-seq-len",
+      cl::desc("longest sequence (default: max_position_embeddings)"),
+      cl::init(0), cl::cat(cat));
+  cl::opt<int64_t> maxBatchTokens("max-batch-tokens",
+                                  cl::desc("most tokens in one step"),
+                                  cl::init(256), cl::cat(cat));
+  cl::opt<int64_t> kvBlockSize("kv-block-size",
+                               cl::desc("tokens per KV cache block"),
+                               cl::init(16), cl::cat(cat));
+  cl::opt<llmc::EmitKind> emit(
+      "emit", cl::desc("what to produce"),
+      cl::values(
+          clEnumValN(llmc::EmitKind::Artifact, "artifact",
+                     "the deployable artifact directory (default)"),
+          clEnumValN(llmc::EmitKind::MLIR, "mlir", "the imported tfm IR"),
+          clEnumValN(llmc::EmitKind::Lowered, "lowered",
+                     "the step lowered to loops over memrefs")),
+      cl::init(llmc::EmitKind::Artifact), cl::cat(cat));
+  cl::HideUnrelatedOptions(cat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "llmc: compile a Hugging Face model directory or a tfm .mlir step into "
+      "an llmc artifact\n");
+
+  llmc::CompileOptions opts;
+  opts.input = input;
+  opts.output = output;
+  opts.target = target;
+  opts.cpu = cpu;
+  opts.maxSeqLen = maxSeqLen;
+  opts.maxBatchTokens = maxBatchTokens;
+  opts.kvBlockSize = kvBlockSize;
+  opts.emit = emit;
+  if (opts.emit == llmc::EmitKind::Artifact && opts.output.empty()) {
+    llvm::WithColor::error(llvm::errs(), "llmc") << "-o OUT.llmc is required\n";
+    return 2;
+  }
+  int rc = 0;
+  llvm::handleAllErrors(
+      llmc::compile(opts),
+      [&](const llmc::InputError &e) {
+        llvm::WithColor::error(llvm::errs(), "llmc") << e.message() << "\n";
+        rc = 2;
+      },
+      [&](const llvm::ErrorInfoBase &e) {
+        llvm::WithColor::error(llvm::errs(), "llmc") << e.message() << "\n";
+        rc = 1;
+      });
+  return rc;
+}
