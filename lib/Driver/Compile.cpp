@@ -2,7 +2,7 @@
 #include "llmc/Driver/Compile.h"
 
 #include "llmc/Conversion/Passes.h"
-#include "llmc/Dialect/Transformer/IR/TransformerDialect.h"
+#include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 #include "llmc/Import/HFImporter.h"
 #include "llmc/Target/CPU.h"
 
@@ -145,9 +145,17 @@ Error compile(const CompileOptions &opts) {
 
   DictionaryAttr model = (*module)->getAttrOfType<DictionaryAttr>("llmc.model");
   int64_t maxPositions = intField(model, "max_position_embeddings", 0);
+  // Dynamic NTK scaling exists to run past the trained context: by default
+  // allow factor times the positions it was trained for.
+  double ropeExtension = 1.0;
+  module->walk([&](tfm::RoPEOp r) {
+    if (r.getScaling() == tfm::RopeScaling::Dynamic)
+      ropeExtension = std::max(ropeExtension, r.getFactor()->convertToDouble());
+  });
   int64_t maxSeqLen = opts.maxSeqLen ? opts.maxSeqLen
-                      : maxPositions ? maxPositions
-                                     : 2048;
+                      : maxPositions
+                          ? static_cast<int64_t>(maxPositions * ropeExtension)
+                          : 2048;
   bool learnedPositions =
       model && model.getAs<StringAttr>("architecture") &&
       model.getAs<StringAttr>("architecture").getValue() == "GPT2LMHeadModel";

@@ -167,9 +167,9 @@ void readRope(FieldReader &top, const json::Object &root, StringRef path,
   } else if (rope.type == "linear") {
     rope.factor = r.number("factor");
   } else if (rope.type == "dynamic") {
+    // transformers scales against max_position_embeddings, whatever the
+    // dict says about an original length.
     rope.factor = r.number("factor");
-    if (auto orig = r.optInt("original_max_position_embeddings"))
-      rope.originalMaxPositions = *orig;
   } else if (rope.type == "llama3") {
     rope.factor = r.number("factor");
     rope.lowFreqFactor = r.number("low_freq_factor");

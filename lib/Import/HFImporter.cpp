@@ -76,8 +76,9 @@ private:
 
   Value rope(Value x) {
     const RopeConfig &r = cfg.rope;
+    Value seq = r.type == "dynamic" ? seqIds : Value();
     auto op = tfm::RoPEOp::create(
-        b, loc, x.getType(), x, positions, b.getF64FloatAttr(r.theta),
+        b, loc, x.getType(), x, positions, seq, b.getF64FloatAttr(r.theta),
         b.getI64IntegerAttr(r.rotaryDim),
         tfm::RopeScalingAttr::get(b.getContext(), scalingKind()), nullptr,
         nullptr, nullptr, nullptr);

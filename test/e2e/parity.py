@@ -40,9 +40,14 @@ def main():
     model = pathlib.Path(args.model)
     golden = model / "golden"
     prompts = json.loads((golden / "prompts.json").read_text())
+    # Room for the longest prompt and its continuation (some models, e.g.
+    # dynamic NTK ones, are run past their trained context on purpose).
+    need = max(p["prompt_len"] + len(np.load(golden / f"p{p['index']}.ids.npy"))
+               for p in prompts)
     with tempfile.TemporaryDirectory() as tmp:
         art = pathlib.Path(tmp) / "model.llmc"
-        run([args.llmc, str(model), "-o", str(art)] + args.llmc_arg)
+        run([args.llmc, str(model), "-o", str(art),
+             f"--max-seq-len={need}"] + args.llmc_arg)
         worst = 0.0
         for p in prompts:
             i = p["index"]

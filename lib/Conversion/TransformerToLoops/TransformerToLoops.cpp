@@ -515,12 +515,28 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
                                               load(pos, {th[0]}));
             Value base;
             if (dynamicNTK) {
-              // theta' = theta * (factor * L / orig - (factor - 1)) ^
-              //          (rot / (rot - 2)) once L = pos + 1 exceeds orig.
+              // L = 1 + the largest position of this token's sequence in the
+              // step; theta' = theta * (factor * L / orig - (factor - 1)) ^
+              // (rot / (rot - 2)) once L exceeds orig.
+              Value seqIds = lookup(r.getSeqIds());
+              Value mySeq = load(seqIds, {th[0]});
+              Value last = reduce(
+                  idx(0), dim(pos, 0), load(pos, {th[0]}),
+                  [&](Value u, Value acc) {
+                    Value same =
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                              load(seqIds, {u}), mySeq);
+                    Value later =
+                        arith::MaxSIOp::create(b, loc, acc, load(pos, {u}));
+                    return arith::SelectOp::create(b, loc, same, later, acc)
+                        .getResult();
+                  });
+              Value lastF =
+                  arith::SIToFPOp::create(b, loc, b.getF32Type(), last);
               double factor = r.getFactor()->convertToDouble();
               double orig = static_cast<double>(*r.getOriginalMaxPositions());
-              Value len =
-                  arith::MaximumFOp::create(b, loc, add(p, f32(1)), f32(orig));
+              Value len = arith::MaximumFOp::create(b, loc, add(lastF, f32(1)),
+                                                    f32(orig));
               Value ratio = sub(mul(f32(factor / orig), len), f32(factor - 1));
               base = mul(f32(r.getTheta().convertToDouble()),
                          math::PowFOp::create(

@@ -186,7 +186,15 @@ func.func @rope_llama3_band(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
 
 func.func @rope_dynamic(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
   // expected-error @+1 {{'tfm.rope' op scaling 'dynamic' requires attribute 'original_max_positions'}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
+  %0 = tfm.rope %q, %p, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_dynamic_seq(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op scaling 'dynamic' requires the seq_ids operand}}
+  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 2048 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 

@@ -48,15 +48,15 @@ func.func @products(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %b: tensor<96xf
 }
 
 // CHECK-LABEL: func @rope
-func.func @rope(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) {
+func.func @rope(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) {
   // CHECK: tfm.rope %{{.*}}, %{{.*}} {rotary_dim = 16 : i64, theta = 1.000000e+04 : f64}
   %0 = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
   // CHECK: tfm.rope {{.*}}scaling = #tfm.rope_scaling<linear>
   %1 = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
   // CHECK: tfm.rope {{.*}}high_freq_factor = 4.000000e+00 : f64, low_freq_factor = 1.000000e+00 : f64, original_max_positions = 8192 : i64, rotary_dim = 8 : i64, scaling = #tfm.rope_scaling<llama3>
   %2 = tfm.rope %q, %pos {theta = 500000.0 : f64, rotary_dim = 8 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64, low_freq_factor = 1.0 : f64, high_freq_factor = 4.0 : f64, original_max_positions = 8192 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  // CHECK: tfm.rope {{.*}}scaling = #tfm.rope_scaling<dynamic>
-  %3 = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 2048 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // CHECK: tfm.rope %{{.*}}, %{{.*}}, %{{.*}} {{{.*}}scaling = #tfm.rope_scaling<dynamic>{{.*}}} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
+  %3 = tfm.rope %q, %pos, %seq {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 2048 : i64} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
   return %0, %1, %2, %3 : tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>
 }
 

@@ -222,10 +222,17 @@ LogicalResult RoPEOp::verify() {
   case RopeScaling::Linear:
     return require(getFactor().has_value(), "factor");
   case RopeScaling::Dynamic:
-    if (failed(require(getFactor().has_value(), "factor")))
+    if (failed(require(getFactor().has_value(), "factor")) ||
+        failed(require(getOriginalMaxPositions().has_value(),
+                       "original_max_positions")))
       return failure();
-    return require(getOriginalMaxPositions().has_value(),
-                   "original_max_positions");
+    if (!getSeqIds())
+      return emitOpError() << "scaling 'dynamic' requires the seq_ids operand";
+    if (failed(expectRank(op, getSeqIds(), 1, "seq_ids")) ||
+        failed(
+            expectDim(op, getSeqIds(), 0, "seq_ids", getInput(), 0, "input")))
+      return failure();
+    return success();
   case RopeScaling::Llama3:
     if (failed(require(getFactor().has_value(), "factor")) ||
         failed(require(getLowFreqFactor().has_value(), "low_freq_factor")) ||

@@ -174,10 +174,13 @@ def Tfm_RoPEOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
     - `dynamic`: dynamic NTK: when the sequence length `L` exceeds
       `original_max_positions`, `theta` becomes
       `theta * ((factor * L / original_max_positions) - (factor - 1)) ^
-      (rotary_dim / (rotary_dim - 2))`. The length used is the position + 1
-      of the token, since the step is ragged.
+      (rotary_dim / (rotary_dim - 2))`. `L` is one more than the largest
+      position that the token's sequence (`seq_ids`, required here) has in
+      this step, which is what Hugging Face uses for a whole prompt and for
+      each decode step.
   }];
   let arguments = (ins Tfm_FloatTensor:$input, Tfm_IntTensor:$positions,
+                       Optional<Tfm_IntTensor>:$seq_ids,
                        F64Attr:$theta, I64Attr:$rotary_dim,
                        DefaultValuedAttr<Tfm_RopeScalingAttr,
                                          "RopeScaling::Default">:$scaling,
@@ -186,8 +189,9 @@ def Tfm_RoPEOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
                        OptionalAttr<F64Attr>:$high_freq_factor,
                        OptionalAttr<I64Attr>:$original_max_positions);
   let results = (outs Tfm_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $positions attr-dict `:` type($input) `,` "
-                       "type($positions)";
+  let assemblyFormat = "$input `,` $positions (`,` $seq_ids^)? attr-dict `:` "
+                       "type($input) `,` type($positions) "
+                       "(`,` type($seq_ids)^)?";
   let hasVerifier = 1;
 }
 

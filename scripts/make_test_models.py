@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Makes tiny Hugging Face checkpoints with golden outputs, for the parity
+tests, covering what the four shared models do not: llama3 / linear /
+dynamic rope scaling, GQA with an explicit head_dim, tied Llama heads,
+attention and MLP biases, bf16 and fp16 weights, sharded safetensors, the
+transformers 4.x config form, and GPT-2 with exact GELU and per-layer
+attention scaling.
+
+Needs torch + transformers (pip, or the GPU machine). Writes, per model,
+config.json, model*.safetensors, tokenizer files and golden/ in the layout
+of ../shared/models (see its README):
+    p{i}.prompt_ids.npy, p{i}.ids.npy, p{i}.logits.npy, prompts.json
+
+    python3 scripts/make_test_models.py --out models/tiny \
+        --tokenizer-from models/tiny/llama-tiny
+"""
+import argparse
+import copy
+import json
+import pathlib
+import shutil
+
+import numpy as np
+import torch
+import transformers
+
+NEW_TOKENS = 32
+MIN_GAP = 2e-3
+
+
+def llama_base(**kw):
+    cfg = dict(vocab_size=512, hidden_size=64, intermediate_size=96,
+               num_hidden_layers=2, num_attention_heads=4,
+               num_key_value_heads=2, max_position_embeddings=256,
+               rms_norm_eps=1e-6, eos_token_id=0, bos_token_id=None,
+               initializer_range=0.2)
+    cfg.update(kw)
+    return cfg
+
+
+MODELS = {
+    # GQA 8:2 with head_dim 24 (8 * 24 != 64), tied head, Llama 3.1 rope
+    # scaling with a small original context so that it matters; bf16
+    # weights; config rewritten in the transformers 4.x form.
+    "llama3-scaled": dict(
+        arch="llama", dtype=torch.bfloat16, legacy_config=True,
+        config=llama_base(num_attention_heads=8, num_key_value_heads=2,
+                          head_dim=24, tie_word_embeddings=True,
+                          rope_parameters=dict(
+                              rope_type="llama3", rope_theta=500000.0,
+                              factor=8.0, low_freq_factor=1.0,
+                              high_freq_factor=4.0,
+                              original_max_position_embeddings=64))),
+    # Linear rope scaling, attention and MLP biases, fp16 weights in
+    # several shards.
+    "llama-linear-bias": dict(
+        arch="llama", dtype=torch.float16, shard="60KB",
+        config=llama_base(attention_bias=True, mlp_bias=True,
+                          rope_parameters=dict(rope_type="linear",
+                                               rope_theta=10000.0,
+                                               factor=2.0))),
+    # Dynamic NTK scaling with a 32-position original context: the prompts
+    # and the generation run past it. 4.x config form.
+    "llama-dynamic": dict(
+        arch="llama", dtype=torch.float32, legacy_config=True,
+        config=llama_base(max_position_embeddings=32,
+                          rope_parameters=dict(rope_type="dynamic",
+                                               rope_theta=10000.0,
+                                               factor=2.0))),
+    # GPT-2 with the exact (erf) GELU, a non-default MLP width and
+    # 1/(layer+1) attention scaling.
+    "gpt2-erf": dict(
+        arch="gpt2", dtype=torch.float32,
+        config=dict(vocab_size=512, n_embd=64, n_layer=2, n_head=4,
+                    n_inner=80, n_positions=256, activation_function="gelu",
+                    scale_attn_by_inverse_layer_idx=True, eos_token_id=0,
+                    bos_token_id=0, initializer_range=0.2)),
+}
+
+
+def make_model(spec):
+    if spec["arch"] == "llama":
+        cfg = transformers.LlamaConfig(**spec["config"])
+        model = transformers.LlamaForCausalLM(cfg)
+    else:
+        cfg = transformers.GPT2Config(**spec["config"])
+        model = transformers.GPT2LMHeadModel(cfg)
+    model.eval()
+    # Round the weights to the storage dtype, so that the fp32 goldens use
+    # exactly the values the checkpoint holds.
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(spec["dtype"]).to(torch.float32))
+    return model
+
+
+def to_legacy_config(path):
+    cfg = json.loads(path.read_text())
+    rope = cfg.pop("rope_parameters", None)
+    if rope:
+        cfg["rope_theta"] = rope.pop("rope_theta")
+        if rope.get("rope_type", "default") != "default":
+            rt = rope.pop("rope_type")
+            cfg["rope_scaling"] = dict(type=rt, **rope) if rt == "dynamic" \
+                else dict(rope_type=rt, **rope)
+    if "dtype" in cfg:
+        cfg["torch_dtype"] = cfg.pop("dtype")
+    path.write_text(json.dumps(cfg, indent=2))
+
+
+def greedy(model, prompt):
+    # A fresh copy per prompt: dynamic rope keeps state across generate
+    # calls (its cached length only grows), which would make a golden
+    # depend on the prompts before it.
+    model = copy.deepcopy(model)
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=NEW_TOKENS, do_sample=False,
+                             output_logits=True, return_dict_in_generate=True,
+                             eos_token_id=None, pad_token_id=0)
+    new = out.sequences[0, len(prompt):].numpy()
+    logits = torch.stack(out.logits, 1)[0].float().numpy()
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    return new, logits, float((top2[:, 1] - top2[:, 0]).min())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--tokenizer-from", required=True,
+                    help="model dir whose tokenizer files to copy")
+    ap.add_argument("--only", action="append")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    tok_dir = pathlib.Path(args.tokenizer_from)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(tok_dir)
+    texts = ["Hello, world! This is a test of the compiler.",
+             "The GNU General Public License is a free license.",
+             "Subject to the terms and conditions of this License"]
+    for name, spec in MODELS.items():
+        if args.only and name not in args.only:
+            continue
+        out = pathlib.Path(args.out) / name
+        if out.exists():
+            shutil.rmtree(out)
+        model = make_model(spec)
+        # Module.to() converts in place, buffers (rope inv_freq) included:
+        # save a copy so the golden model keeps its fp32 buffers.
+        save = copy.deepcopy(model).to(spec["dtype"])
+        kw = {"max_shard_size": spec["shard"]} if "shard" in spec else {}
+        save.save_pretrained(out, **kw)
+        if spec.get("legacy_config"):
+            to_legacy_config(out / "config.json")
+        for f in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(tok_dir / f, out / f)
+        golden = out / "golden"
+        golden.mkdir()
+        prompts, index = [], 0
+        candidates = [("ids", None, [int(x) for x in rng.integers(1, 512, n)])
+                      for n in (1, 7, 40, 5, 12, 33, 20, 3)]
+        candidates += [("text", t, tokenizer(t)["input_ids"]) for t in texts]
+        for kind, text, ids in candidates:
+            if len(prompts) == 5:
+                break
+            new, logits, gap = greedy(model, ids)
+            if gap < MIN_GAP:
+                continue
+            np.save(golden / f"p{index}.prompt_ids.npy", np.array(ids))
+            np.save(golden / f"p{index}.ids.npy", new.astype(np.int64))
+            np.save(golden / f"p{index}.logits.npy", logits)
+            prompts.append(dict(index=index, kind=kind, text=text,
+                                prompt_len=len(ids), min_top2_gap=gap))
+            index += 1
+        (golden / "prompts.json").write_text(json.dumps(prompts, indent=1))
+        print(f"{name}: {len(prompts)} prompts -> {out}")
+
+
+if __name__ == "__main__":
+    main()
