@@ -37,6 +37,31 @@ INSTANTIATE_TEST_SUITE_P(SharedModels, TokenizerCases,
                          ::testing::Values("gpt2-tiny", "llama-tiny",
                                            "mistral-tiny", "qwen2-tiny"));
 
+// Styles the shared models lack (Split regex pre-tokenizers of Llama 3 and
+// Qwen2, NFC, ignore_merges, Metaspace "first"); cases.json holds what
+// Hugging Face's tokenizers library gives (scripts/make_tokenizer_cases.py).
+class TokenizerStyles : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(TokenizerStyles, MatchHuggingFace) {
+  std::string dir = std::string(LLMC_TOKENIZER_DATA_DIR) + "/" + GetParam();
+  auto tok = Tokenizer::fromFile(dir + "/tokenizer.json");
+  std::ifstream in(dir + "/cases.json");
+  ASSERT_TRUE(in) << "missing cases";
+  nlohmann::json cases = nlohmann::json::parse(in);
+  ASSERT_FALSE(cases.empty());
+  for (const auto &c : cases) {
+    std::string text = c["text"];
+    std::vector<int32_t> expected = c["ids"].get<std::vector<int32_t>>();
+    EXPECT_EQ(tok->encode(text), expected) << "encoding '" << text << "'";
+    EXPECT_EQ(tok->decode(expected), c["decoded"].get<std::string>())
+        << "decoding the ids of '" << text << "'";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Styles, TokenizerStyles,
+                         ::testing::Values("llama3-style", "qwen2-style",
+                                           "metaspace-first"));
+
 TEST(Tokenizer, SpecialTokensInTextAreMatchedWhole) {
   auto tok = Tokenizer::fromFile(modelDir("mistral-tiny") + "/tokenizer.json");
   std::vector<int32_t> ids = tok->encode("Hi</s>", /*addSpecial=*/false);

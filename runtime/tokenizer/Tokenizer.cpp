@@ -568,11 +568,10 @@ Decoder BPETokenizer::buildDecoder(const json &j) {
       scheme = j.value("add_prefix_space", true) ? "always" : "never";
     return [rep, scheme](const Pieces &in) {
       Pieces out = in;
-      for (size_t i = 0; i < out.size(); ++i) {
-        replaceAll(out[i], rep, " ");
-        if (i == 0 && scheme != "never" && !out[i].empty() && out[i][0] == ' ')
-          out[i].erase(0, 1);
-      }
+      // As tokenizers does: the first token loses every replacement
+      // character (not only the prepended one); the rest become spaces.
+      for (size_t i = 0; i < out.size(); ++i)
+        replaceAll(out[i], rep, i == 0 && scheme != "never" ? "" : " ");
       return out;
     };
   }
