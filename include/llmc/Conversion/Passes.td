@@ -22,11 +22,12 @@ def ConvertTransformerToLoops : Pass<"convert-tfm-to-loops", "mlir::ModuleOp"> {
     the pool (layer-major, K then V; the block count follows from the pool's
     size) and are written in place. Every intermediate is a view of the
     scratch arena at a static offset; the arena is sized for `max-tokens`
-    rows and recorded as `llmc.arena_bytes`.
+    rows. The sizes the runtime needs (arena, packed weights, bytes per KV
+    block) are recorded in the module attribute `llmc.abi`.
 
-    Each op becomes scf loops (attention: a two-pass softmax over the keys of
-    the token's own sequence read through the block table), or linalg on
-    memrefs where that is the natural form.
+    Each op becomes scf loops over memref loads and stores (attention: a
+    two-pass softmax over the keys of the token's own sequence, read through
+    the block table; the window starts at `max(0, pos + 1 - window)`).
   }];
   let options = [
     Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"256",
@@ -34,7 +35,7 @@ def ConvertTransformerToLoops : Pass<"convert-tfm-to-loops", "mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
-    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::math::MathDialect",
     "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"
   ];
 }
