@@ -95,7 +95,7 @@ Error compile(const CompileOptions &opts) {
   if (opts.target != "cpu")
     return inputError("--target=" + opts.target +
                       ": unsupported target (this build supports: cpu)");
-  if (opts.maxBatchTokens <= 0 || opts.kvBlockSize <= 0 || opts.maxSeqLen < 0)
+  if (opts.maxBatchTokens <= 0 || opts.kvBlockSize < 0 || opts.maxSeqLen < 0)
     return inputError("--max-batch-tokens, --kv-block-size and --max-seq-len "
                       "must be positive");
 
@@ -109,7 +109,7 @@ Error compile(const CompileOptions &opts) {
     if (!cfg)
       return inputError(llvm::toString(cfg.takeError()));
     ImportOptions io;
-    io.kvBlockSize = opts.kvBlockSize;
+    io.kvBlockSize = opts.kvBlockSize ? opts.kvBlockSize : 16;
     module = importModel(ctx, *cfg, io);
     llvm::SmallString<256> p(opts.input);
     llvm::sys::path::append(p, "config.json");
@@ -166,18 +166,19 @@ Error compile(const CompileOptions &opts) {
 
   // The KV layout, from the step signature: K and V caches per layer after
   // the six batch operands.
-  int64_t numCaches = 0, kvHeads = 0, headDim = 0;
+  int64_t numCaches = 0, kvHeads = 0, headDim = 0, blockSize = 0;
   if (auto step = module->lookupSymbol<func::FuncOp>("step")) {
     FunctionType fty = step.getFunctionType();
     numCaches = fty.getNumInputs() > 6 ? fty.getNumInputs() - 6 : 0;
     if (numCaches) {
       auto cache = dyn_cast<RankedTensorType>(fty.getInput(6));
       if (cache && cache.getRank() == 4) {
-        if (cache.getDimSize(1) != opts.kvBlockSize && !fromDir)
+        blockSize = cache.getDimSize(1);
+        if (opts.kvBlockSize && blockSize != opts.kvBlockSize)
           return inputError(
               llvm::formatv("{0}: the KV caches have blocks of {1} tokens but "
                             "--kv-block-size is {2}",
-                            opts.input, cache.getDimSize(1), opts.kvBlockSize));
+                            opts.input, blockSize, opts.kvBlockSize));
         kvHeads = cache.getDimSize(2);
         headDim = cache.getDimSize(3);
       }
@@ -235,7 +236,7 @@ Error compile(const CompileOptions &opts) {
   manifest["arena_bytes"] = intField(abi, "arena_bytes");
   manifest["vocab_size"] = intField(abi, "vocab_size");
   manifest["kv"] = llvm::json::Object{
-      {"block_size", opts.kvBlockSize},
+      {"block_size", blockSize},
       {"num_caches", numCaches},
       {"kv_heads", kvHeads},
       {"head_dim", headDim},

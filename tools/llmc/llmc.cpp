@@ -29,9 +29,11 @@ int main(int argc, char **argv) {
   cl::opt<int64_t> maxBatchTokens("max-batch-tokens",
                                   cl::desc("most tokens in one step"),
                                   cl::init(256), cl::cat(cat));
-  cl::opt<int64_t> kvBlockSize("kv-block-size",
-                               cl::desc("tokens per KV cache block"),
-                               cl::init(16), cl::cat(cat));
+  cl::opt<int64_t> kvBlockSize(
+      "kv-block-size",
+      cl::desc("tokens per KV cache block (default: 16; a .mlir input's "
+               "own)"),
+      cl::init(0), cl::cat(cat));
   cl::opt<llmc::EmitKind> emit(
       "emit", cl::desc("what to produce"),
       cl::values(

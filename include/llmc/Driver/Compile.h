@@ -18,7 +18,7 @@ struct CompileOptions {
   std::string cpu = "x86-64-v2";
   int64_t maxSeqLen = 0; // 0: the model's max_position_embeddings
   int64_t maxBatchTokens = 256;
-  int64_t kvBlockSize = 16;
+  int64_t kvBlockSize = 0; // 0: 16 for imports, the .mlir's own otherwise
   EmitKind emit = EmitKind::Artifact;
 };
 
