@@ -3,6 +3,7 @@
 
 #include "llmc/Conversion/Passes.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
+#include "llmc/Dialect/Transformer/Transforms/Passes.h"
 #include "llmc/Import/HFImporter.h"
 #include "llmc/Target/CPU.h"
 
@@ -186,6 +187,9 @@ Error compile(const CompileOptions &opts) {
   }
 
   PassManager pm(&ctx);
+  PlanMemoryOptions plan;
+  plan.maxTokens = opts.maxBatchTokens;
+  pm.addPass(createPlanMemory(plan));
   ConvertTransformerToLoopsOptions lo;
   lo.maxTokens = opts.maxBatchTokens;
   pm.addPass(createConvertTransformerToLoops(lo));

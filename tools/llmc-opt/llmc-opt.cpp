@@ -2,6 +2,7 @@
 //-----------===//
 #include "llmc/Conversion/Passes.h"
 #include "llmc/Dialect/Transformer/IR/TransformerDialect.h"
+#include "llmc/Dialect/Transformer/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -13,6 +14,7 @@
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   llmc::registerLLMCConversionPasses();
+  llmc::registerLLMCTransformerPasses();
 
   mlir::DialectRegistry registry;
   registry.insert<llmc::tfm::TransformerDialect, mlir::arith::ArithDialect,

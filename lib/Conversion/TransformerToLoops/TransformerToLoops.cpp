@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "llmc/Conversion/Passes.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
+#include "llmc/Dialect/Transformer/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -28,10 +29,12 @@ using namespace llmc;
 
 namespace {
 
-constexpr int64_t kAlign = 64;
 constexpr int64_t kNumFixedArgs = 6;
 
-int64_t alignTo(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+int64_t alignTo(int64_t x) {
+  return (x + tfm::kBufferAlignment - 1) / tfm::kBufferAlignment *
+         tfm::kBufferAlignment;
+}
 
 int64_t elementBytes(Type t) { return (t.getIntOrFloatBitWidth() + 7) / 8; }
 
@@ -195,19 +198,32 @@ private:
     if (result == logitsResult)
       return logitsArg;
     auto ty = cast<RankedTensorType>(result.getType());
-    if (ty.getNumDynamicDims() > 1) {
-      result.getDefiningOp()->emitOpError()
-          << "result " << ty
-          << " has more than one dynamic dimension; the CPU lowering sizes "
-             "intermediates by the token count alone";
+    Operation *def = result.getDefiningOp();
+    std::optional<int64_t> bytes = tfm::boundedBytes(ty, maxTokens);
+    if (!bytes) {
+      def->emitOpError() << "result " << ty
+                         << " has more than one dynamic dimension; the CPU "
+                            "lowering sizes intermediates by the token count "
+                            "alone";
       return failure();
     }
-    int64_t elems = ty.getNumDynamicDims() ? maxTokens : 1;
-    for (int64_t d : ty.getShape())
-      if (!ShapedType::isDynamic(d))
-        elems *= d;
-    int64_t offset = arenaBytes;
-    arenaBytes += alignTo(elems * elementBytes(ty.getElementType()));
+    // Planned (tfm-plan-memory): the offset is on the op. Otherwise every
+    // value gets its own region.
+    int64_t offset;
+    if (planned) {
+      auto offsets = def->getAttrOfType<DenseI64ArrayAttr>("llmc.offsets");
+      unsigned n = cast<OpResult>(result).getResultNumber();
+      if (!offsets || offsets.size() <= n || offsets[n] < 0) {
+        def->emitOpError() << "has no arena offset for result #" << n
+                           << " (tfm-plan-memory must plan every result)";
+        return failure();
+      }
+      offset = offsets[n];
+      arenaBytes = std::max(arenaBytes, offset + *bytes);
+    } else {
+      offset = arenaBytes;
+      arenaBytes += *bytes;
+    }
     auto memTy = MemRefType::get(ty.getShape(), ty.getElementType());
     return memref::ViewOp::create(b, loc, memTy, scratchArg, idx(offset),
                                   dynSizes)
@@ -233,6 +249,7 @@ private:
   DenseMap<Value, Value> mapping;
   llvm::StringMap<int64_t> weightOffsets;
   int64_t weightBytes = 0, arenaBytes = 0, kvBlockBytes = 0;
+  bool planned = false;
   int ropeTables = 0;
 };
 
@@ -793,6 +810,14 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
 LogicalResult StepLowering::run() {
   if (failed(checkSignature()))
     return failure();
+  if (auto plannedFor =
+          module->getAttrOfType<IntegerAttr>("llmc.arena_max_tokens")) {
+    if (plannedFor.getInt() != maxTokens)
+      return step.emitOpError()
+             << "the arena was planned for " << plannedFor.getInt()
+             << " tokens but max-tokens is " << maxTokens;
+    planned = true;
+  }
   assignWeights();
 
   MLIRContext *ctx = module.getContext();

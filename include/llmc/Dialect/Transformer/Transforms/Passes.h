@@ -1,0 +1,32 @@
+//===- Passes.h - tfm dialect passes ----------------------------*- C++ -*-===//
+#ifndef LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_H
+#define LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_H
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Pass/Pass.h"
+
+#include <optional>
+
+namespace llmc {
+
+#define GEN_PASS_DECL
+#include "llmc/Dialect/Transformer/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "llmc/Dialect/Transformer/Transforms/Passes.h.inc"
+
+namespace tfm {
+
+/// Alignment of every buffer in the weight buffer and the arena.
+constexpr int64_t kBufferAlignment = 64;
+
+/// Bytes a value of `type` takes when its one dynamic dimension (the token
+/// count) is at most `maxTokens`, rounded up to kBufferAlignment; nullopt
+/// when it has more than one dynamic dimension.
+std::optional<int64_t> boundedBytes(mlir::RankedTensorType type,
+                                    int64_t maxTokens);
+
+} // namespace tfm
+} // namespace llmc
+
+#endif // LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_H
