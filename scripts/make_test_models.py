@@ -131,14 +131,22 @@ def main():
     ap.add_argument("--tokenizer-from", required=True,
                     help="model dir whose tokenizer files to copy")
     ap.add_argument("--only", action="append")
+    ap.add_argument("--golden-only", metavar="MODEL_DIR",
+                    help="only write golden/ for an existing checkpoint "
+                         "(e.g. models/demo)")
     args = ap.parse_args()
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
+    if args.golden_only:
+        out = pathlib.Path(args.golden_only)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            out, dtype=torch.float32).eval()
+        tokenizer = transformers.AutoTokenizer.from_pretrained(out)
+        n = write_goldens(model, tokenizer, out, rng)
+        print(f"{out}: {n} prompts")
+        return
     tok_dir = pathlib.Path(args.tokenizer_from)
     tokenizer = transformers.AutoTokenizer.from_pretrained(tok_dir)
-    texts = ["Hello, world! This is a test of the compiler.",
-             "The GNU General Public License is a free license.",
-             "Subject to the terms and conditions of this License"]
     for name, spec in MODELS.items():
         if args.only and name not in args.only:
             continue
@@ -155,26 +163,37 @@ def main():
             to_legacy_config(out / "config.json")
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(tok_dir / f, out / f)
-        golden = out / "golden"
-        golden.mkdir()
-        prompts, index = [], 0
-        candidates = [("ids", None, [int(x) for x in rng.integers(1, 512, n)])
-                      for n in (1, 7, 40, 5, 12, 33, 20, 3)]
-        candidates += [("text", t, tokenizer(t)["input_ids"]) for t in texts]
-        for kind, text, ids in candidates:
-            if len(prompts) == 5:
-                break
-            new, logits, gap = greedy(model, ids)
-            if gap < MIN_GAP:
-                continue
-            np.save(golden / f"p{index}.prompt_ids.npy", np.array(ids))
-            np.save(golden / f"p{index}.ids.npy", new.astype(np.int64))
-            np.save(golden / f"p{index}.logits.npy", logits)
-            prompts.append(dict(index=index, kind=kind, text=text,
-                                prompt_len=len(ids), min_top2_gap=gap))
-            index += 1
-        (golden / "prompts.json").write_text(json.dumps(prompts, indent=1))
-        print(f"{name}: {len(prompts)} prompts -> {out}")
+        n = write_goldens(model, tokenizer, out, rng)
+        print(f"{name}: {n} prompts -> {out}")
+
+
+def write_goldens(model, tokenizer, out, rng):
+    texts = ["Hello, world! This is a test of the compiler.",
+             "The GNU General Public License is a free license.",
+             "Subject to the terms and conditions of this License"]
+    vocab = model.config.vocab_size
+    golden = out / "golden"
+    if golden.exists():
+        shutil.rmtree(golden)
+    golden.mkdir()
+    prompts, index = [], 0
+    candidates = [("ids", None, [int(x) for x in rng.integers(1, vocab, n)])
+                  for n in (1, 7, 40, 5, 12, 33, 20, 3)]
+    candidates += [("text", t, tokenizer(t)["input_ids"]) for t in texts]
+    for kind, text, ids in candidates:
+        if len(prompts) == 5:
+            break
+        new, logits, gap = greedy(model, ids)
+        if gap < MIN_GAP:
+            continue
+        np.save(golden / f"p{index}.prompt_ids.npy", np.array(ids))
+        np.save(golden / f"p{index}.ids.npy", new.astype(np.int64))
+        np.save(golden / f"p{index}.logits.npy", logits)
+        prompts.append(dict(index=index, kind=kind, text=text,
+                            prompt_len=len(ids), min_top2_gap=gap))
+        index += 1
+    (golden / "prompts.json").write_text(json.dumps(prompts, indent=1))
+    return len(prompts)
 
 
 if __name__ == "__main__":

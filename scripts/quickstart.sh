@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# README command 1: install, build, and run the main job: compile the bundled
-# Llama step (models/llama-tiny.mlir) through llmc-opt and print verified IR.
+# README command 1: install, build, compile the bundled demo model for the
+# CPU and generate text with it, offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 ./scripts/build.sh
-./build/bin/llmc-opt models/llama-tiny.mlir -canonicalize
+MODEL=${LLMC_DEMO_MODEL:-models/demo}
+PROMPT=${LLMC_DEMO_PROMPT:-"This program is free software"}
+echo "== llmc $MODEL -> build/demo.llmc"
+./build/bin/llmc "$MODEL" -o build/demo.llmc
+echo "== llm-run build/demo.llmc --prompt \"$PROMPT\""
+./build/bin/llm-run build/demo.llmc --weights "$MODEL" --prompt "$PROMPT" \
+  --max-tokens 64
