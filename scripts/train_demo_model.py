@@ -4,7 +4,7 @@ byte-level BPE tokenizer, on the free-software license texts every Debian
 system ships in /usr/share/common-licenses. It learns enough to continue
 license prose, which is all the README's quick start needs, offline.
 
-Needs torch, transformers and tokenizers (pip). About 5 minutes on 2 cores:
+Needs torch, transformers and tokenizers (pip). About 12 minutes on 2 cores:
 
     python3 scripts/train_demo_model.py --out models/demo
 """
