@@ -186,7 +186,26 @@ Error compile(const CompileOptions &opts) {
     }
   }
 
+  // --print-ir-after-all / --print-ir-after=PASS / --mlir-timing, for every
+  // pass manager of the flow.
+  auto instrument = [&](PassManager &pm) {
+    if (opts.printIRAfterAll || !opts.printIRAfter.empty()) {
+      ctx.disableMultithreading();
+      std::vector<std::string> only = opts.printIRAfter;
+      bool all = opts.printIRAfterAll;
+      pm.enableIRPrinting(
+          [](Pass *, Operation *) { return false; },
+          [only, all](Pass *pass, Operation *) {
+            return all || llvm::is_contained(only, pass->getArgument().str());
+          },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+    }
+    if (opts.timing)
+      pm.enableTiming();
+  };
+
   PassManager pm(&ctx);
+  instrument(pm);
   PlanMemoryOptions plan;
   plan.maxTokens = opts.maxBatchTokens;
   pm.addPass(createPlanMemory(plan));
@@ -210,6 +229,7 @@ Error compile(const CompileOptions &opts) {
   llvm::sys::path::append(soPath, "libstep.so");
   CPUOptions cpu;
   cpu.cpu = opts.cpu;
+  cpu.instrument = instrument;
   if (Error e = compileToSharedLibrary(*module, soPath, cpu))
     return e;
   auto so = llvm::MemoryBuffer::getFile(soPath);

@@ -72,6 +72,8 @@ llvm::Error compileToSharedLibrary(ModuleOp module, llvm::StringRef soPath,
                                    const CPUOptions &options) {
   MLIRContext *ctx = module.getContext();
   PassManager pm(ctx);
+  if (options.instrument)
+    options.instrument(pm);
   buildLowerToLLVMPipeline(pm);
   if (failed(pm.run(module)))
     return err("lowering the step function to the LLVM dialect failed");

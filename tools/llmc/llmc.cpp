@@ -43,6 +43,14 @@ int main(int argc, char **argv) {
           clEnumValN(llmc::EmitKind::Lowered, "lowered",
                      "the step lowered to loops over memrefs")),
       cl::init(llmc::EmitKind::Artifact), cl::cat(cat));
+  cl::opt<bool> printAfterAll("print-ir-after-all",
+                              cl::desc("print the IR after every pass"),
+                              cl::cat(cat));
+  cl::list<std::string> printAfter(
+      "print-ir-after", cl::desc("print the IR after the named pass"),
+      cl::value_desc("PASS"), cl::cat(cat));
+  cl::opt<bool> timing("mlir-timing", cl::desc("report the time of every pass"),
+                       cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -58,6 +66,9 @@ int main(int argc, char **argv) {
   opts.maxBatchTokens = maxBatchTokens;
   opts.kvBlockSize = kvBlockSize;
   opts.emit = emit;
+  opts.printIRAfterAll = printAfterAll;
+  opts.printIRAfter.assign(printAfter.begin(), printAfter.end());
+  opts.timing = timing;
   if (opts.emit == llmc::EmitKind::Artifact && opts.output.empty()) {
     llvm::WithColor::error(llvm::errs(), "llmc") << "-o OUT.llmc is required\n";
     return 2;

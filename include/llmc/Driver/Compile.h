@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace llmc {
 
@@ -20,6 +21,9 @@ struct CompileOptions {
   int64_t maxBatchTokens = 256;
   int64_t kvBlockSize = 0; // 0: 16 for imports, the .mlir's own otherwise
   EmitKind emit = EmitKind::Artifact;
+  bool printIRAfterAll = false;
+  std::vector<std::string> printIRAfter; // pass arguments, e.g. tfm-plan-memory
+  bool timing = false;                   // pass timing report on stderr
 };
 
 /// An error the user caused (bad config, bad flag): exit code 2.

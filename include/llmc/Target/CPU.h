@@ -7,9 +7,13 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
+
 namespace llmc {
 
 struct CPUOptions {
+  /// Applied to the pass manager of the LLVM lowering (IR printing, timing).
+  std::function<void(mlir::PassManager &)> instrument;
   /// LLVM CPU name; "native" is the compiling host, "x86-64" the baseline.
   std::string cpu = "x86-64-v2";
   unsigned optLevel = 3;
