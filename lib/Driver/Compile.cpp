@@ -206,6 +206,10 @@ Error compile(const CompileOptions &opts) {
 
   PassManager pm(&ctx);
   instrument(pm);
+  if (opts.fuse) {
+    pm.addPass(createMergeProjections());
+    pm.addPass(createFuseAddNorm());
+  }
   PlanMemoryOptions plan;
   plan.maxTokens = opts.maxBatchTokens;
   pm.addPass(createPlanMemory(plan));

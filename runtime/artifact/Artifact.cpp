@@ -78,6 +78,49 @@ private:
   std::string path;
 };
 
+/// One recipe: a tensor taken from the checkpoint (first present source,
+/// optionally transposed), or the dim-0 concatenation of such parts.
+WeightRecipe parseRecipe(const json &j, const std::string &where, bool part) {
+  Fields t(j, where);
+  WeightRecipe r;
+  r.name = t.string("name");
+  r.transform = t.string("transform");
+  for (const json &d : t.at("shape", json::value_t::array)) {
+    if (!d.is_number_integer() || d.get<int64_t>() <= 0)
+      fail("{}: weight '{}': field 'shape': expected positive integers", where,
+           r.name);
+    r.shape.push_back(d.get<int64_t>());
+  }
+  if (r.transform == "concat" && !part) {
+    const json &parts = t.at("parts", json::value_t::array);
+    int64_t rows = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      r.parts.push_back(parseRecipe(
+          parts[i], where + " parts[" + std::to_string(i) + "]", true));
+      const WeightRecipe &p = r.parts.back();
+      bool fits =
+          p.shape.size() == r.shape.size() &&
+          std::equal(p.shape.begin() + 1, p.shape.end(), r.shape.begin() + 1);
+      if (!fits)
+        fail("{}: weight '{}': part '{}' does not stack along dimension 0",
+             where, r.name, p.name);
+      rows += p.shape[0];
+    }
+    if (r.parts.empty() || r.shape.empty() || rows != r.shape[0])
+      fail("{}: weight '{}': its parts do not add up to its shape", where,
+           r.name);
+    return r;
+  }
+  if (r.transform != "none" && r.transform != "transpose")
+    fail("{}: weight '{}': unknown transform '{}'", where, r.name, r.transform);
+  for (const json &s : t.at("sources", json::value_t::array))
+    if (s.is_string())
+      r.sources.push_back(s.get<std::string>());
+  if (r.sources.empty())
+    fail("{}: weight '{}': field 'sources' is empty", where, r.name);
+  return r;
+}
+
 } // namespace
 
 Manifest parseManifest(const std::string &text, const std::string &path) {
@@ -134,29 +177,11 @@ Manifest parseManifest(const std::string &text, const std::string &path) {
   }
   const json &tensors = f.at("weights.tensors", json::value_t::array);
   for (size_t i = 0; i < tensors.size(); ++i) {
-    Fields t(tensors[i], path + " weights.tensors[" + std::to_string(i) + "]");
-    WeightRecipe r;
-    r.name = t.string("name");
-    r.transform = t.string("transform");
-    if (r.transform != "none" && r.transform != "transpose")
-      fail("{}: weight '{}': unknown transform '{}'", path, r.name,
-           r.transform);
-    r.offset = t.integer("offset", /*positive=*/false);
-    for (const json &s : t.at("sources", json::value_t::array))
-      if (s.is_string())
-        r.sources.push_back(s.get<std::string>());
-    if (r.sources.empty())
-      fail("{}: weight '{}': field 'sources' is empty", path, r.name);
-    for (const json &d : t.at("shape", json::value_t::array)) {
-      if (!d.is_number_integer() || d.get<int64_t>() <= 0)
-        fail("{}: weight '{}': field 'shape': expected positive integers", path,
-             r.name);
-      r.shape.push_back(d.get<int64_t>());
-    }
-    int64_t elems = 1;
-    for (int64_t d : r.shape)
-      elems *= d;
-    if (r.offset + elems * 4 > m.weightsBytes)
+    WeightRecipe r = parseRecipe(
+        tensors[i], path + " weights.tensors[" + std::to_string(i) + "]",
+        /*part=*/false);
+    r.offset = Fields(tensors[i], path).integer("offset", /*positive=*/false);
+    if (r.offset + r.elements() * 4 > m.weightsBytes)
       fail("{}: weight '{}' lies outside weights.bytes", path, r.name);
     m.weights.push_back(std::move(r));
   }

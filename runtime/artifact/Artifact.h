@@ -38,9 +38,17 @@ using StepFn = void (*)(MemRef<int32_t, 1> *tokenIds,
 struct WeightRecipe {
   std::string name;
   std::vector<std::string> sources; // first present wins
-  std::string transform;            // none | transpose
+  std::string transform;            // none | transpose | concat
   std::vector<int64_t> shape;
   int64_t offset = 0;
+  std::vector<WeightRecipe> parts; // concat: stacked along dimension 0
+
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
 };
 
 struct Manifest {

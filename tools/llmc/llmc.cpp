@@ -51,6 +51,9 @@ int main(int argc, char **argv) {
       cl::value_desc("PASS"), cl::cat(cat));
   cl::opt<bool> timing("mlir-timing", cl::desc("report the time of every pass"),
                        cl::cat(cat));
+  cl::opt<bool> noFuse("no-fuse",
+                       cl::desc("skip the fusion passes (for comparison)"),
+                       cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -69,6 +72,7 @@ int main(int argc, char **argv) {
   opts.printIRAfterAll = printAfterAll;
   opts.printIRAfter.assign(printAfter.begin(), printAfter.end());
   opts.timing = timing;
+  opts.fuse = !noFuse;
   if (opts.emit == llmc::EmitKind::Artifact && opts.output.empty()) {
     llvm::WithColor::error(llvm::errs(), "llmc") << "-o OUT.llmc is required\n";
     return 2;

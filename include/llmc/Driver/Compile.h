@@ -24,6 +24,7 @@ struct CompileOptions {
   bool printIRAfterAll = false;
   std::vector<std::string> printIRAfter; // pass arguments, e.g. tfm-plan-memory
   bool timing = false;                   // pass timing report on stderr
+  bool fuse = true;                      // false: --no-fuse
 };
 
 /// An error the user caused (bad config, bad flag): exit code 2.

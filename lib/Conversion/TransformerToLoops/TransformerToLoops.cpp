@@ -385,18 +385,40 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           });
         });
       })
-      .Case<tfm::RMSNormOp, tfm::LayerNormOp>([&](Operation *norm) {
+      .Case<tfm::RMSNormOp, tfm::LayerNormOp, tfm::AddRMSNormOp,
+            tfm::AddLayerNormOp>([&](Operation *norm) -> LogicalResult {
+        // The fused forms first write the row's residual sum (result #0),
+        // then normalize it, in the same loop over rows.
+        bool fusedAdd = isa<tfm::AddRMSNormOp, tfm::AddLayerNormOp>(norm);
+        bool layer = isa<tfm::LayerNormOp, tfm::AddLayerNormOp>(norm);
+        unsigned params = fusedAdd ? 2 : 1;
         Value in = lookup(norm->getOperand(0));
-        Value w = lookup(norm->getOperand(1));
-        bool layer = isa<tfm::LayerNormOp>(norm);
-        Value bias = layer ? lookup(norm->getOperand(2)) : Value();
+        Value rhs = fusedAdd ? lookup(norm->getOperand(1)) : Value();
+        Value w = lookup(norm->getOperand(params));
+        Value bias = layer ? lookup(norm->getOperand(params + 1)) : Value();
         double eps = cast<FloatAttr>(norm->getAttr("eps")).getValueAsDouble();
         auto inTy = cast<MemRefType>(in.getType());
-        return single(norm->getResult(0), dynamicDims(in), [&](Value outBuf) {
-          Value x = collapse(in, 1), out = collapse(outBuf, 1);
+        Value sumBuf;
+        if (fusedAdd) {
+          FailureOr<Value> s = alloc(norm->getResult(0), dynamicDims(in));
+          if (failed(s))
+            return failure();
+          sumBuf = *s;
+          mapping[norm->getResult(0)] = sumBuf;
+        }
+        Value normed = norm->getResult(fusedAdd ? 1 : 0);
+        return single(normed, dynamicDims(in), [&](Value outBuf) {
+          Value x = collapse(fusedAdd ? sumBuf : in, 1);
+          Value out = collapse(outBuf, 1);
+          Value a = fusedAdd ? collapse(in, 1) : Value();
+          Value c = fusedAdd ? collapse(rhs, 1) : Value();
           int64_t n = inTy.getShape().back();
           Value nF = f32(static_cast<double>(n)), N = idx(n);
           loop(idx(0), dim(x, 0), [&](Value r) {
+            if (fusedAdd)
+              loop(idx(0), N, [&](Value j) {
+                store(add(load(a, {r, j}), load(c, {r, j})), x, {r, j});
+              });
             Value mean = f32(0);
             if (layer)
               mean = div(reduce(idx(0), N, f32(0),
@@ -405,8 +427,8 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
                                 }),
                          nF);
             Value sq = reduce(idx(0), N, f32(0), [&](Value j, Value acc) {
-              Value c = sub(load(x, {r, j}), mean);
-              return add(acc, mul(c, c));
+              Value d = sub(load(x, {r, j}), mean);
+              return add(acc, mul(d, d));
             });
             Value inv =
                 math::RsqrtOp::create(b, loc, add(div(sq, nF), f32(eps)));

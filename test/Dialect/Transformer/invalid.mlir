@@ -56,6 +56,22 @@ func.func @rms_norm_eps(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
 
 // -----
 
+func.func @add_rms_norm_weight(%x: tensor<?x64xf32>, %w: tensor<32xf32>) {
+  // expected-error @+1 {{'tfm.add_rms_norm' op weight dimension 0 (32) does not match input dimension 1 (64)}}
+  %s, %n = tfm.add_rms_norm %x, %x, %w {eps = 1.0e-6 : f64} : tensor<?x64xf32>, tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @add_layer_norm_eps(%x: tensor<?x64xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{'tfm.add_layer_norm' op eps must be non-negative, got -1}}
+  %s, %n = tfm.add_layer_norm %x, %x, %w, %w {eps = -1.0 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return
+}
+
+// -----
+
 func.func @layer_norm_bias(%x: tensor<?x64xf32>, %w: tensor<64xf32>, %b: tensor<64x1xf32>) {
   // expected-error @+1 {{'tfm.layer_norm' op bias must have rank 1, got 2}}
   %0 = tfm.layer_norm %x, %w, %b {eps = 1.0e-5 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64x1xf32>

@@ -19,6 +19,15 @@ func.func @norms(%x: tensor<?x64xf32>, %w: tensor<64xf32>, %b: tensor<64xf32>) -
   return %0, %1 : tensor<?x64xf32>, tensor<?x64xf32>
 }
 
+// CHECK-LABEL: func @fused_norms
+func.func @fused_norms(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>, %w: tensor<64xf32>, %b: tensor<64xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  // CHECK: %{{.*}}, %[[N:.*]] = tfm.add_rms_norm %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.9999999999999995E-7 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  %s, %n = tfm.add_rms_norm %x, %y, %w {eps = 1.0e-6 : f64} : tensor<?x64xf32>, tensor<64xf32>
+  // CHECK: tfm.add_layer_norm %{{.*}}, %[[N]], %{{.*}}, %{{.*}} {eps = 1.000000e-05 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  %s2, %n2 = tfm.add_layer_norm %s, %n, %w, %b {eps = 1.0e-5 : f64} : tensor<?x64xf32>, tensor<64xf32>, tensor<64xf32>
+  return %s2, %n2 : tensor<?x64xf32>, tensor<?x64xf32>
+}
+
 // CHECK-LABEL: func @pointwise
 func.func @pointwise(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x64xf32> {
   // CHECK: tfm.add %{{.*}}, %{{.*}} : tensor<?x64xf32>

@@ -130,6 +130,19 @@ LogicalResult LayerNormOp::verify() {
   return verifyNormParam(*this, getInput(), getBias(), "bias");
 }
 
+LogicalResult AddRMSNormOp::verify() {
+  if (failed(verifyEps(*this, getEps().convertToDouble())))
+    return failure();
+  return verifyNormParam(*this, getLhs(), getWeight(), "weight");
+}
+
+LogicalResult AddLayerNormOp::verify() {
+  if (failed(verifyEps(*this, getEps().convertToDouble())) ||
+      failed(verifyNormParam(*this, getLhs(), getWeight(), "weight")))
+    return failure();
+  return verifyNormParam(*this, getLhs(), getBias(), "bias");
+}
+
 LogicalResult SoftmaxOp::verify() {
   return checkAxis(*this, static_cast<int64_t>(getAxis()), getType().getRank());
 }

@@ -79,6 +79,37 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm",
   let hasVerifier = 1;
 }
 
+def Tfm_AddRMSNormOp : Tfm_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["lhs", "rhs", "sum", "result"]>]> {
+  let summary = "residual add fused with the RMSNorm of its result";
+  let description = [{
+    One row kernel: `sum = lhs + rhs` (the new residual stream) and
+    `result = rms_norm(sum, weight)`. Made by `tfm-fuse-add-norm`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$lhs, Tfm_FloatTensor:$rhs,
+                       Tfm_FloatTensor:$weight, F64Attr:$eps);
+  let results = (outs Tfm_FloatTensor:$sum, Tfm_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $weight attr-dict `:` type($lhs) "
+                       "`,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AddLayerNormOp : Tfm_Op<"add_layer_norm",
+    [Pure, AllTypesMatch<["lhs", "rhs", "sum", "result"]>]> {
+  let summary = "residual add fused with the LayerNorm of its result";
+  let description = [{
+    One row kernel: `sum = lhs + rhs` and
+    `result = layer_norm(sum, weight, bias)`. Made by `tfm-fuse-add-norm`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$lhs, Tfm_FloatTensor:$rhs,
+                       Tfm_FloatTensor:$weight, Tfm_FloatTensor:$bias,
+                       F64Attr:$eps);
+  let results = (outs Tfm_FloatTensor:$sum, Tfm_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs `,` $weight `,` $bias attr-dict `:` "
+                       "type($lhs) `,` type($weight) `,` type($bias)";
+  let hasVerifier = 1;
+}
+
 class Tfm_BinaryOp<string mnemonic, string sym>
     : Tfm_Op<mnemonic, [Pure, Commutative, Elementwise,
                         SameOperandsAndResultType]> {

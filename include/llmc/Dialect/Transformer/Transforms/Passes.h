@@ -2,6 +2,7 @@
 #ifndef LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_H
 #define LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Pass/Pass.h"
 

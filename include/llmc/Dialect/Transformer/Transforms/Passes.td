@@ -32,4 +32,29 @@ def PlanMemory : Pass<"tfm-plan-memory", "mlir::ModuleOp"> {
   ];
 }
 
+def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
+  let summary = "Merge projections of one input (Q/K/V, gate/up) into one "
+                "linear";
+  let description = [{
+    `tfm.linear` ops that read the same input, with weights (and biases, all
+    or none) that are `tfm.weight`s, become one linear over the
+    concatenated weight followed by a `tfm.split` of its output. The IR
+    stays weight-free: the merged weight is a new `tfm.weight` whose recipe
+    in `llmc.weights` (transform `concat`, with the original recipes as
+    `parts`) tells the runtime to stack the checkpoint tensors at load time.
+    Linears with and without bias are merged separately.
+  }];
+}
+
+def FuseAddNorm : Pass<"tfm-fuse-add-norm", "mlir::ModuleOp"> {
+  let summary = "Fuse a residual add into the RMSNorm / LayerNorm that "
+                "reads it";
+  let description = [{
+    `tfm.rms_norm(tfm.add(a, b))` becomes `tfm.add_rms_norm(a, b)`, one row
+    kernel with two results: the new residual stream `a + b` (replacing the
+    add for its other users) and its normalization. Likewise `tfm.layer_norm`
+    into `tfm.add_layer_norm`.
+  }];
+}
+
 #endif // LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_TD
