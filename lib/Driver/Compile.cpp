@@ -209,6 +209,8 @@ Error compile(const CompileOptions &opts) {
   if (opts.fuse) {
     pm.addPass(createMergeProjections());
     pm.addPass(createFuseAddNorm());
+    pm.addPass(createFuseQKVRopeCache());
+    pm.addPass(createFuseEpilogues());
   }
   PlanMemoryOptions plan;
   plan.maxTokens = opts.maxBatchTokens;

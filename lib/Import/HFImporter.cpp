@@ -67,7 +67,7 @@ private:
     SmallVector<int64_t> shape(xTy.getShape());
     shape.back() = wTy.getDimSize(0);
     auto ty = RankedTensorType::get(shape, f32);
-    return tfm::LinearOp::create(b, loc, ty, x, w, bias);
+    return tfm::LinearOp::create(b, loc, ty, x, w, bias, tfm::Epilogue::None);
   }
 
   Value reshape(Value x, ArrayRef<int64_t> tail) {

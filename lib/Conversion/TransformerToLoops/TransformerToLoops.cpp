@@ -38,28 +38,53 @@ int64_t alignTo(int64_t x) {
 
 int64_t elementBytes(Type t) { return (t.getIntOrFloatBitWidth() + 7) / 8; }
 
+// tfm.rope's attributes are required, tfm.qkv_rope_cache's optional.
+template <typename T> T unwrap(T v) { return v; }
+template <typename T> T unwrap(std::optional<T> v) { return *v; }
+
+/// The rotary embedding of tfm.rope and of tfm.qkv_rope_cache.
+struct RopeParams {
+  int64_t rot = 0;
+  double theta = 0;
+  tfm::RopeScaling scaling = tfm::RopeScaling::Default;
+  double factor = 1, lo = 1, hi = 4;
+  int64_t orig = 0;
+
+  template <typename OpT> static RopeParams from(OpT op) {
+    RopeParams r;
+    r.rot = static_cast<int64_t>(unwrap(op.getRotaryDim()));
+    r.theta = unwrap(op.getTheta()).convertToDouble();
+    r.scaling = op.getScaling();
+    if (auto f = op.getFactor())
+      r.factor = f->convertToDouble();
+    if (auto f = op.getLowFreqFactor())
+      r.lo = f->convertToDouble();
+    if (auto f = op.getHighFreqFactor())
+      r.hi = f->convertToDouble();
+    if (auto o = op.getOriginalMaxPositions())
+      r.orig = static_cast<int64_t>(*o);
+    return r;
+  }
+  bool dynamic() const { return scaling == tfm::RopeScaling::Dynamic; }
+};
+
 /// Inverse frequencies of a non-dynamic RoPE, as HF computes them.
-std::vector<float> ropeInvFreq(tfm::RoPEOp op) {
-  int64_t dim = op.getRotaryDim();
-  double theta = op.getTheta().convertToDouble();
-  std::vector<float> inv(dim / 2);
-  for (int64_t i = 0; i < dim / 2; ++i) {
-    double f = 1.0 / std::pow(theta, static_cast<double>(2 * i) / dim);
-    switch (op.getScaling()) {
+std::vector<float> ropeInvFreq(const RopeParams &r) {
+  std::vector<float> inv(r.rot / 2);
+  for (int64_t i = 0; i < r.rot / 2; ++i) {
+    double f = 1.0 / std::pow(r.theta, static_cast<double>(2 * i) / r.rot);
+    switch (r.scaling) {
     case tfm::RopeScaling::Linear:
-      f /= op.getFactor()->convertToDouble();
+      f /= r.factor;
       break;
     case tfm::RopeScaling::Llama3: {
-      double factor = op.getFactor()->convertToDouble();
-      double lo = op.getLowFreqFactor()->convertToDouble();
-      double hi = op.getHighFreqFactor()->convertToDouble();
-      double old = static_cast<double>(*op.getOriginalMaxPositions());
+      double old = static_cast<double>(r.orig);
       double wavelen = 2 * M_PI / f;
-      if (wavelen > old / lo) {
-        f /= factor;
-      } else if (wavelen >= old / hi) {
-        double smooth = (old / wavelen - lo) / (hi - lo);
-        f = (1 - smooth) * f / factor + smooth * f;
+      if (wavelen > old / r.lo) {
+        f /= r.factor;
+      } else if (wavelen >= old / r.hi) {
+        double smooth = (old / wavelen - r.lo) / (r.hi - r.lo);
+        f = (1 - smooth) * f / r.factor + smooth * f;
       }
       break;
     }
@@ -107,6 +132,36 @@ private:
   Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
   Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  /// Runs `body(block, offset)` for token t's KV slot unless it is negative
+  /// (a padding token).
+  void atSlot(Value slots, Value t, int64_t blockSize,
+              function_ref<void(Value, Value)> body) {
+    Value slot = load(slots, {t});
+    Value valid = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::sge, slot,
+        arith::ConstantOp::create(b, loc, b.getIntegerAttr(slot.getType(), 0)));
+    auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    Value s = arith::IndexCastOp::create(b, loc, b.getIndexType(), slot);
+    body(arith::DivUIOp::create(b, loc, s, idx(blockSize)),
+         arith::RemUIOp::create(b, loc, s, idx(blockSize)));
+  }
+  Value silu(Value x) {
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    return div(x, add(f32(1), e));
+  }
+  /// GELU, exact (erf) or in GPT-2's tanh form.
+  Value gelu(Value x, bool tanhForm) {
+    if (tanhForm) {
+      Value inner = mul(f32(std::sqrt(2.0 / M_PI)),
+                        add(x, mul(f32(0.044715), mul(x, mul(x, x)))));
+      return mul(mul(f32(0.5), x),
+                 add(f32(1), math::TanhOp::create(b, loc, inner)));
+    }
+    Value e = math::ErfOp::create(b, loc, mul(x, f32(M_SQRT1_2)));
+    return mul(mul(f32(0.5), x), add(f32(1), e));
+  }
   Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
 
   /// for (iv = lb; iv < ub; ++iv) body(iv), built at the insertion point.
@@ -235,7 +290,11 @@ private:
   LogicalResult lowerOp(Operation *op);
   LogicalResult checkSignature();
   void assignWeights();
-  Value ropeTable(tfm::RoPEOp op);
+  Value ropeTable(const RopeParams &r);
+  /// The frequency source of one token: the constant table, or for dynamic
+  /// NTK the token's scaled base.
+  Value ropeBase(const RopeParams &r, Value seqIds, Value pos, Value t);
+  Value ropeFreq(const RopeParams &r, Value tableOrBase, Value i);
   Value attentionScore(tfm::AttentionOp op, Value q, Value kc, Value t, Value h,
                        Value kvh, Value seq, Value j);
 
@@ -322,8 +381,8 @@ void StepLowering::assignWeights() {
   module->setAttr("llmc.weights", b.getArrayAttr(recipes));
 }
 
-Value StepLowering::ropeTable(tfm::RoPEOp op) {
-  std::vector<float> inv = ropeInvFreq(op);
+Value StepLowering::ropeTable(const RopeParams &r) {
+  std::vector<float> inv = ropeInvFreq(r);
   auto ty = MemRefType::get({static_cast<int64_t>(inv.size())}, b.getF32Type());
   std::string name = "__llmc_rope_inv_freq_" + std::to_string(ropeTables++);
   {
@@ -337,6 +396,40 @@ Value StepLowering::ropeTable(tfm::RoPEOp op) {
         /*constant=*/true, /*alignment=*/nullptr);
   }
   return memref::GetGlobalOp::create(b, loc, ty, name);
+}
+
+Value StepLowering::ropeBase(const RopeParams &r, Value seqIds, Value pos,
+                             Value t) {
+  if (!r.dynamic())
+    return ropeTable(r);
+  // L = 1 + the largest position of this token's sequence in the step;
+  // theta' = theta * (factor * L / orig - (factor - 1)) ^ (rot / (rot - 2))
+  // once L exceeds orig.
+  Value mySeq = load(seqIds, {t});
+  Value last =
+      reduce(idx(0), dim(pos, 0), load(pos, {t}), [&](Value u, Value acc) {
+        Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           load(seqIds, {u}), mySeq);
+        Value later = arith::MaxSIOp::create(b, loc, acc, load(pos, {u}));
+        return arith::SelectOp::create(b, loc, same, later, acc).getResult();
+      });
+  Value lastF = arith::SIToFPOp::create(b, loc, b.getF32Type(), last);
+  double orig = static_cast<double>(r.orig);
+  Value len = arith::MaximumFOp::create(b, loc, add(lastF, f32(1)), f32(orig));
+  Value ratio = sub(mul(f32(r.factor / orig), len), f32(r.factor - 1));
+  return mul(f32(r.theta),
+             math::PowFOp::create(
+                 b, loc, ratio, f32(static_cast<double>(r.rot) / (r.rot - 2))));
+}
+
+Value StepLowering::ropeFreq(const RopeParams &r, Value tableOrBase, Value i) {
+  if (!r.dynamic())
+    return load(tableOrBase, {i});
+  Value iF = arith::SIToFPOp::create(
+      b, loc, b.getF32Type(),
+      arith::IndexCastOp::create(b, loc, b.getI32Type(), i));
+  Value expo = div(mul(f32(2), iF), f32(r.rot));
+  return div(f32(1), math::PowFOp::create(b, loc, tableOrBase, expo));
 }
 
 Value StepLowering::attentionScore(tfm::AttentionOp op, Value q, Value kc,
@@ -458,20 +551,10 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
                     } else if (isa<tfm::MulOp>(pw)) {
                       y = mul(x, load(ins[1], {i}));
                     } else if (isa<tfm::SiLUOp>(pw)) {
-                      Value e = math::ExpOp::create(
-                          b, loc, arith::NegFOp::create(b, loc, x));
-                      y = div(x, add(f32(1), e));
-                    } else if (cast<tfm::GELUOp>(pw).getApproximation() ==
-                               tfm::GeluApproximation::Tanh) {
-                      Value inner =
-                          mul(f32(std::sqrt(2.0 / M_PI)),
-                              add(x, mul(f32(0.044715), mul(x, mul(x, x)))));
-                      y = mul(mul(f32(0.5), x),
-                              add(f32(1), math::TanhOp::create(b, loc, inner)));
+                      y = silu(x);
                     } else {
-                      Value e =
-                          math::ErfOp::create(b, loc, mul(x, f32(M_SQRT1_2)));
-                      y = mul(mul(f32(0.5), x), add(f32(1), e));
+                      y = gelu(x, cast<tfm::GELUOp>(pw).getApproximation() ==
+                                      tfm::GeluApproximation::Tanh);
                     }
                     store(y, out, {i});
                   });
@@ -506,19 +589,37 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
       .Case<tfm::LinearOp>([&](tfm::LinearOp l) {
         Value in = lookup(l.getInput()), w = lookup(l.getWeight());
         Value bias = l.getBias() ? lookup(l.getBias()) : Value();
+        tfm::Epilogue epilogue = l.getEpilogue();
         // Only the leading (row) dimensions can be dynamic: they are the
         // input's.
         SmallVector<Value> dyn = dynamicDims(in);
         return single(l, dyn, [&](Value outBuf) {
           Value x = collapse(in, 1), out = collapse(outBuf, 1);
           Value k = dim(x, 1);
-          loopNest({dim(x, 0), dim(w, 0)}, [&](ValueRange iv) {
+          auto channel = [&](Value m, Value row) {
             Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
-              return add(a, mul(load(x, {iv[0], kk}), load(w, {iv[1], kk})));
+              return add(a, mul(load(x, {m, kk}), load(w, {row, kk})));
             });
-            if (bias)
-              acc = add(acc, load(bias, {iv[1]}));
-            store(acc, out, iv);
+            return bias ? add(acc, load(bias, {row})) : acc;
+          };
+          loopNest({dim(x, 0), dim(out, 1)}, [&](ValueRange iv) {
+            Value y;
+            switch (epilogue) {
+            case tfm::Epilogue::None:
+              y = channel(iv[0], iv[1]);
+              break;
+            case tfm::Epilogue::SwiGLU: {
+              Value up = channel(iv[0], addi(iv[1], dim(out, 1)));
+              y = mul(silu(channel(iv[0], iv[1])), up);
+              break;
+            }
+            case tfm::Epilogue::GELU:
+            case tfm::Epilogue::GELUTanh:
+              y = gelu(channel(iv[0], iv[1]),
+                       epilogue == tfm::Epilogue::GELUTanh);
+              break;
+            }
+            store(y, out, iv);
           });
         });
       })
@@ -544,56 +645,18 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
       })
       .Case<tfm::RoPEOp>([&](tfm::RoPEOp r) {
         Value in = lookup(r.getInput()), pos = lookup(r.getPositions());
-        auto ty = r.getType();
-        int64_t rot = r.getRotaryDim(), half = rot / 2;
-        bool dynamicNTK = r.getScaling() == tfm::RopeScaling::Dynamic;
-        Value table = dynamicNTK ? Value() : ropeTable(r);
+        Value seqIds = r.getSeqIds() ? lookup(r.getSeqIds()) : Value();
+        RopeParams rp = RopeParams::from(r);
+        int64_t half = rp.rot / 2;
+        // The constant table is hoisted; a dynamic base is per token.
+        Value table = rp.dynamic() ? Value() : ropeTable(rp);
         return single(r, {dim(in, 0)}, [&](Value out) {
           loopNest({dim(in, 0), dim(in, 1)}, [&](ValueRange th) {
             Value p = arith::SIToFPOp::create(b, loc, b.getF32Type(),
                                               load(pos, {th[0]}));
-            Value base;
-            if (dynamicNTK) {
-              // L = 1 + the largest position of this token's sequence in the
-              // step; theta' = theta * (factor * L / orig - (factor - 1)) ^
-              // (rot / (rot - 2)) once L exceeds orig.
-              Value seqIds = lookup(r.getSeqIds());
-              Value mySeq = load(seqIds, {th[0]});
-              Value last = reduce(
-                  idx(0), dim(pos, 0), load(pos, {th[0]}),
-                  [&](Value u, Value acc) {
-                    Value same =
-                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                              load(seqIds, {u}), mySeq);
-                    Value later =
-                        arith::MaxSIOp::create(b, loc, acc, load(pos, {u}));
-                    return arith::SelectOp::create(b, loc, same, later, acc)
-                        .getResult();
-                  });
-              Value lastF =
-                  arith::SIToFPOp::create(b, loc, b.getF32Type(), last);
-              double factor = r.getFactor()->convertToDouble();
-              double orig = static_cast<double>(*r.getOriginalMaxPositions());
-              Value len = arith::MaximumFOp::create(b, loc, add(lastF, f32(1)),
-                                                    f32(orig));
-              Value ratio = sub(mul(f32(factor / orig), len), f32(factor - 1));
-              base = mul(f32(r.getTheta().convertToDouble()),
-                         math::PowFOp::create(
-                             b, loc, ratio,
-                             f32(static_cast<double>(rot) / (rot - 2))));
-            }
+            Value base = table ? table : ropeBase(rp, seqIds, pos, th[0]);
             loop(idx(0), idx(half), [&](Value i) {
-              Value freq;
-              if (dynamicNTK) {
-                Value iF = arith::SIToFPOp::create(
-                    b, loc, b.getF32Type(),
-                    arith::IndexCastOp::create(b, loc, b.getI32Type(), i));
-                Value expo = div(mul(f32(2), iF), f32(rot));
-                freq = div(f32(1), math::PowFOp::create(b, loc, base, expo));
-              } else {
-                freq = load(table, {i});
-              }
-              Value angle = mul(p, freq);
+              Value angle = mul(p, ropeFreq(rp, base, i));
               Value c = math::CosOp::create(b, loc, angle);
               Value s = math::SinOp::create(b, loc, angle);
               Value i2 = addi(i, idx(half));
@@ -602,8 +665,85 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
               store(sub(mul(x1, c), mul(x2, s)), out, {th[0], th[1], i});
               store(add(mul(x2, c), mul(x1, s)), out, {th[0], th[1], i2});
             });
-            loop(idx(rot), idx(ty.getDimSize(2)), [&](Value i) {
+            loop(idx(rp.rot), idx(r.getType().getDimSize(2)), [&](Value i) {
               store(load(in, {th[0], th[1], i}), out, {th[0], th[1], i});
+            });
+          });
+        });
+      })
+      .Case<tfm::QKVRopeCacheOp>([&](tfm::QKVRopeCacheOp q) -> LogicalResult {
+        if (!q.getKeyCache().hasOneUse() || !q.getValueCache().hasOneUse())
+          return q.emitOpError()
+                 << "cache operands must have no other use: the CPU "
+                    "lowering updates the caches in place";
+        Value x = lookup(q.getInput()), w = lookup(q.getWeight());
+        Value bias = q.getBias() ? lookup(q.getBias()) : Value();
+        Value pos = lookup(q.getPositions()), slots = lookup(q.getSlots());
+        Value kc = lookup(q.getKeyCache()), vc = lookup(q.getValueCache());
+        Value seqIds = q.getSeqIds() ? lookup(q.getSeqIds()) : Value();
+        auto cacheTy = q.getKeyCache().getType();
+        int64_t heads = q.getQuery().getType().getDimSize(1);
+        int64_t kvHeads = cacheTy.getDimSize(2),
+                headDim = cacheTy.getDimSize(3);
+        int64_t blockSize = cacheTy.getDimSize(1);
+        bool rope = q.getRotaryDim().has_value();
+        RopeParams rp = rope ? RopeParams::from(q) : RopeParams();
+        Value table = rope && !rp.dynamic() ? ropeTable(rp) : Value();
+        mapping[q.getKeyCacheOut()] = kc;
+        mapping[q.getValueCacheOut()] = vc;
+        return single(q.getQuery(), {dim(x, 0)}, [&](Value out) {
+          Value k = dim(x, 1);
+          loop(idx(0), dim(x, 0), [&](Value t) {
+            // One projected channel: row `row` of the weight for token t.
+            auto channel = [&](Value row) {
+              Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
+                return add(a, mul(load(x, {t, kk}), load(w, {row, kk})));
+              });
+              return bias ? add(acc, load(bias, {row})) : acc;
+            };
+            Value p =
+                arith::SIToFPOp::create(b, loc, b.getF32Type(), load(pos, {t}));
+            Value base =
+                rope ? (table ? table : ropeBase(rp, seqIds, pos, t)) : Value();
+            // Head `head` of the rows starting at `first`, rotated when
+            // `rotate`, stored by `put(channel index, value)`.
+            auto emitHead = [&](Value first, bool rotate,
+                                function_ref<void(Value, Value)> put) {
+              int64_t from = 0;
+              if (rotate) {
+                int64_t half = rp.rot / 2;
+                loop(idx(0), idx(half), [&](Value i) {
+                  Value i2 = addi(i, idx(half));
+                  Value x1 = channel(addi(first, i));
+                  Value x2 = channel(addi(first, i2));
+                  Value angle = mul(p, ropeFreq(rp, base, i));
+                  Value c = math::CosOp::create(b, loc, angle);
+                  Value s = math::SinOp::create(b, loc, angle);
+                  put(i, sub(mul(x1, c), mul(x2, s)));
+                  put(i2, add(mul(x2, c), mul(x1, s)));
+                });
+                from = rp.rot;
+              }
+              loop(idx(from), idx(headDim),
+                   [&](Value i) { put(i, channel(addi(first, i))); });
+            };
+            loop(idx(0), idx(heads), [&](Value h) {
+              emitHead(muli(h, idx(headDim)), rope, [&](Value i, Value v) {
+                store(v, out, {t, h, i});
+              });
+            });
+            atSlot(slots, t, blockSize, [&](Value blk, Value off) {
+              loop(idx(0), idx(kvHeads), [&](Value g) {
+                Value keyRow = muli(addi(idx(heads), g), idx(headDim));
+                emitHead(keyRow, rope, [&](Value i, Value v) {
+                  store(v, kc, {blk, off, g, i});
+                });
+                Value valueRow =
+                    muli(addi(idx(heads + kvHeads), g), idx(headDim));
+                emitHead(valueRow, false, [&](Value i, Value v) {
+                  store(v, vc, {blk, off, g, i});
+                });
+              });
             });
           });
         });
@@ -617,20 +757,11 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
               slots = lookup(w.getSlots());
         int64_t blockSize = w.getType().getDimSize(1);
         loop(idx(0), dim(values, 0), [&](Value t) {
-          Value slot = load(slots, {t});
-          Value valid = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::sge, slot,
-              arith::ConstantOp::create(b, loc,
-                                        b.getIntegerAttr(slot.getType(), 0)));
-          auto ifOp = scf::IfOp::create(b, loc, valid, /*withElse=*/false);
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          Value s = arith::IndexCastOp::create(b, loc, b.getIndexType(), slot);
-          Value blk = arith::DivUIOp::create(b, loc, s, idx(blockSize));
-          Value off = arith::RemUIOp::create(b, loc, s, idx(blockSize));
-          loopNest({dim(values, 1), dim(values, 2)}, [&](ValueRange hd) {
-            store(load(values, {t, hd[0], hd[1]}), cache,
-                  {blk, off, hd[0], hd[1]});
+          atSlot(slots, t, blockSize, [&](Value blk, Value off) {
+            loopNest({dim(values, 1), dim(values, 2)}, [&](ValueRange hd) {
+              store(load(values, {t, hd[0], hd[1]}), cache,
+                    {blk, off, hd[0], hd[1]});
+            });
           });
         });
         mapping[w] = cache;

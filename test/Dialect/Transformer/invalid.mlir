@@ -120,6 +120,30 @@ func.func @linear_n(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>) {
 
 // -----
 
+func.func @linear_swiglu(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>) {
+  // expected-error @+1 {{'tfm.linear' op swiglu result width (96) must be half the weight's 96 rows}}
+  %0 = tfm.linear %x, %w {epilogue = #tfm.epilogue<swiglu>} : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_rows(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %p: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>) {
+  // expected-error @+1 {{'tfm.qkv_rope_cache' op weight must have (heads + 2 * kv_heads) * head_dim = 128 rows, got 96}}
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x64xf32>, tensor<96x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %p: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>) {
+  // expected-error @+1 {{'tfm.qkv_rope_cache' op dynamic scaling needs seq_ids, factor and original_max_positions}}
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 32 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @linear_bias(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %b: tensor<64xf32>) {
   // expected-error @+1 {{'tfm.linear' op bias dimension 0 (64) does not match weight dimension 0 (96)}}
   %0 = tfm.linear %x, %w, %b : (tensor<?x64xf32>, tensor<96x64xf32>, tensor<64xf32>) -> tensor<?x96xf32>

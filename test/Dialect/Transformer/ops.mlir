@@ -78,6 +78,17 @@ func.func @paged_attention(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: 
   return %o : tensor<?x4x16xf32>
 }
 
+// CHECK-LABEL: func @fused_projections
+func.func @fused_projections(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128xf32>, %pos: tensor<?xi32>, %slots: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>, %vc: tensor<?x16x2x16xf32>, %seq: tensor<?xi32>, %g: tensor<96x64xf32>) -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x48xf32>) {
+  // CHECK: tfm.qkv_rope_cache %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<128xf32>) positions(%{{.*}}) slots(%{{.*}}) caches(%{{.*}}, %{{.*}}) {rotary_dim = 16 : i64, theta = 1.000000e+04 : f64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w bias(%b : tensor<128xf32>) positions(%pos) slots(%slots) caches(%kc, %vc) {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  // CHECK: tfm.qkv_rope_cache {{.*}} caches(%{{.*}}, %{{.*}}) seq_ids(%{{.*}} : tensor<?xi32>) {factor = 2.000000e+00 : f64, original_max_positions = 32 : i64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, theta = 1.000000e+04 : f64}
+  %q2, %k2, %v2 = tfm.qkv_rope_cache %x, %w positions(%pos) slots(%slots) caches(%k, %v) seq_ids(%seq : tensor<?xi32>) {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 32 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  // CHECK: tfm.linear %{{.*}}, %{{.*}} {epilogue = #tfm.epilogue<swiglu>} : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x48xf32>
+  %m = tfm.linear %x, %g {epilogue = #tfm.epilogue<swiglu>} : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x48xf32>
+  return %q, %q2, %m : tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x48xf32>
+}
+
 // CHECK-LABEL: func @shapes
 func.func @shapes(%x: tensor<?x64xf32>, %y: tensor<?x32xf32>) -> (tensor<?x4x16xf32>, tensor<16x4x?xf32>, tensor<?x96xf32>, tensor<?x32xf32>, tensor<?x16xf32>) {
   // CHECK: tfm.reshape %{{.*}} : tensor<?x64xf32> -> tensor<?x4x16xf32>

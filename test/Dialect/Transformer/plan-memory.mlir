@@ -66,3 +66,19 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
   %kc1 = tfm.kv_cache_write %kc, %k3, %slots : tensor<?x4x1x8xf32>, tensor<?x1x8xf32>, tensor<?xi32>
   return %k, %kc1, %vc : tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
 }
+
+// -----
+
+// The fused QKV op writes the caches in place: only its queries take
+// arena memory.
+// CHECK: llmc.arena_bytes = 768 : i64
+// CHECK-LABEL: func.func @step
+// CHECK: tfm.qkv_rope_cache {{.*}}llmc.offsets = array<i64: 256, -1, -1>
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x4x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) {
+  %x = tfm.weight "x" : tensor<4x16xf32>
+  %w = tfm.weight "w" : tensor<48x16xf32>
+  %xx = tfm.embedding %x, %ids : (tensor<4x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  %q, %k, %v = tfm.qkv_rope_cache %xx, %w positions(%pos) slots(%slots) caches(%kc, %vc) {theta = 10000.0 : f64, rotary_dim = 8 : i64} : tensor<?x16xf32>, tensor<48x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x4x1x8xf32> -> tensor<?x4x8xf32>
+  %qs = tfm.silu %q : tensor<?x4x8xf32>
+  return %qs, %k, %v : tensor<?x4x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}

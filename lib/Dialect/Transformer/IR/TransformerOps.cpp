@@ -161,8 +161,6 @@ LogicalResult LinearOp::verify() {
       failed(expectRank(op, getResult(), rank, "result")) ||
       failed(expectDim(op, getWeight(), 1, "weight", getInput(), rank - 1,
                        "input")) ||
-      failed(expectDim(op, getResult(), rank - 1, "result", getWeight(), 0,
-                       "weight")) ||
       failed(expectSameElementType(op, getWeight(), "weight", getInput(),
                                    "input")) ||
       failed(expectSameElementType(op, getResult(), "result", getInput(),
@@ -171,6 +169,18 @@ LogicalResult LinearOp::verify() {
   for (int64_t i = 0; i + 1 < rank; ++i)
     if (failed(expectDim(op, getResult(), i, "result", getInput(), i, "input")))
       return failure();
+  int64_t outRows = getWeight().getType().getDimSize(0);
+  int64_t outWidth = getType().getDimSize(rank - 1);
+  if (getEpilogue() == Epilogue::SwiGLU) {
+    if (ShapedType::isDynamic(outWidth) || outRows != 2 * outWidth)
+      return emitOpError() << "swiglu result width (" << dimStr(outWidth)
+                           << ") must be half the weight's " << outRows
+                           << " rows";
+  } else if (!dimsCompatible(outWidth, outRows)) {
+    return emitOpError() << "result dimension " << rank - 1 << " ("
+                         << dimStr(outWidth) << ") does not match weight "
+                         << "dimension 0 (" << outRows << ")";
+  }
   if (Value bias = getBias()) {
     if (failed(expectRank(op, bias, 1, "bias")) ||
         failed(expectDim(op, bias, 0, "bias", getWeight(), 0, "weight")) ||
@@ -330,6 +340,59 @@ LogicalResult AttentionOp::verify() {
       window && static_cast<int64_t>(*window) <= 0)
     return emitOpError() << "sliding_window must be positive, got "
                          << static_cast<int64_t>(*window);
+  return success();
+}
+
+LogicalResult QKVRopeCacheOp::verify() {
+  Operation *op = getOperation();
+  if (failed(expectRank(op, getInput(), 2, "input")) ||
+      failed(expectRank(op, getWeight(), 2, "weight")) ||
+      failed(expectRank(op, getQuery(), 3, "query")) ||
+      failed(verifyCache(op, getKeyCache(), "key_cache")) ||
+      failed(expectDim(op, getWeight(), 1, "weight", getInput(), 1, "input")) ||
+      failed(expectDim(op, getQuery(), 0, "query", getInput(), 0, "input")) ||
+      failed(expectDim(op, getQuery(), 2, "query", getKeyCache(), 3,
+                       "key_cache")) ||
+      failed(expectDim(op, getPositions(), 0, "positions", getInput(), 0,
+                       "input")) ||
+      failed(expectDim(op, getSlots(), 0, "slots", getInput(), 0, "input")))
+    return failure();
+  auto cache = getKeyCache().getType();
+  int64_t heads = getQuery().getType().getDimSize(1);
+  int64_t kvHeads = cache.getDimSize(2), headDim = cache.getDimSize(3);
+  if (ShapedType::isDynamic(heads) || heads % kvHeads != 0)
+    return emitOpError() << "query heads (" << heads
+                         << ") must be a static multiple of kv heads ("
+                         << kvHeads << ")";
+  int64_t rows = (heads + 2 * kvHeads) * headDim;
+  if (getWeight().getType().getDimSize(0) != rows)
+    return emitOpError() << "weight must have (heads + 2 * kv_heads) * "
+                            "head_dim = "
+                         << rows << " rows, got "
+                         << getWeight().getType().getDimSize(0);
+  if (getBias() &&
+      (failed(expectRank(op, getBias(), 1, "bias")) ||
+       failed(expectDim(op, getBias(), 0, "bias", getWeight(), 0, "weight"))))
+    return failure();
+  if (getTheta().has_value() != getRotaryDim().has_value())
+    return emitOpError() << "theta and rotary_dim go together";
+  if (auto rot = getRotaryDim()) {
+    auto r = static_cast<int64_t>(*rot);
+    if (r <= 0 || r > headDim || r % 2 != 0)
+      return emitOpError() << "rotary_dim " << r << " must be even and in (0, "
+                           << headDim << "]";
+    if (getScaling() == RopeScaling::Dynamic &&
+        (!getSeqIds() || !getFactor() || !getOriginalMaxPositions()))
+      return emitOpError() << "dynamic scaling needs seq_ids, factor and "
+                              "original_max_positions";
+    if (getScaling() == RopeScaling::Linear && !getFactor())
+      return emitOpError() << "linear scaling needs factor";
+    if (getScaling() == RopeScaling::Llama3 &&
+        (!getFactor() || !getLowFreqFactor() || !getHighFreqFactor() ||
+         !getOriginalMaxPositions()))
+      return emitOpError() << "llama3 scaling needs factor, low_freq_factor, "
+                              "high_freq_factor and original_max_positions";
+  }
   return success();
 }
 

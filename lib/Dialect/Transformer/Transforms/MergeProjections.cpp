@@ -73,7 +73,8 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
       // Candidates by (input, has bias), in program order.
       llvm::MapVector<std::pair<Value, int>, SmallVector<tfm::LinearOp>> groups;
       func.walk([&](tfm::LinearOp l) {
-        if (!l.getWeight().getDefiningOp<tfm::WeightOp>())
+        if (!l.getWeight().getDefiningOp<tfm::WeightOp>() ||
+            l.getEpilogue() != tfm::Epilogue::None)
           return;
         if (l.getBias() && !l.getBias().getDefiningOp<tfm::WeightOp>())
           return;
@@ -98,7 +99,7 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
         auto merged = tfm::LinearOp::create(
             b, first.getLoc(),
             RankedTensorType::get(shape, inTy.getElementType()), key.first,
-            weight, bias);
+            weight, bias, tfm::Epilogue::None);
         SmallVector<Type> partTypes;
         for (tfm::LinearOp l : linears)
           partTypes.push_back(l.getType());

@@ -66,8 +66,14 @@ struct PlanMemory : llmc::impl::PlanMemoryBase<PlanMemory> {
     };
     auto needsArena = [&](Value v) {
       Operation *def = v.getDefiningOp();
-      return def && v != logits &&
-             !isa<tfm::WeightOp, tfm::KVCacheWriteOp, tfm::ReshapeOp>(def);
+      if (!def || v == logits ||
+          isa<tfm::WeightOp, tfm::KVCacheWriteOp, tfm::ReshapeOp>(def))
+        return false;
+      // The fused QKV op updates the caches in place: only the queries
+      // take arena memory.
+      if (auto qkv = dyn_cast<tfm::QKVRopeCacheOp>(def))
+        return v == qkv.getQuery();
+      return true;
     };
 
     SmallVector<Buffer> buffers;

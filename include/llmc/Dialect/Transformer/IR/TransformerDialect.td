@@ -58,6 +58,19 @@ def Tfm_GeluApproximationAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Tfm_Epilogue : I32EnumAttr<"Epilogue", "linear epilogue", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"SwiGLU", 1, "swiglu">,
+    I32EnumAttrCase<"GELU", 2, "gelu">,
+    I32EnumAttrCase<"GELUTanh", 3, "gelu_tanh">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_EpilogueAttr : EnumAttr<Transformer_Dialect, Tfm_Epilogue, "epilogue"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Tfm_ReduceKind : I32EnumAttr<"ReduceKind", "collective reduction", [
     I32EnumAttrCase<"Sum", 0, "sum">,
     I32EnumAttrCase<"Max", 1, "max">

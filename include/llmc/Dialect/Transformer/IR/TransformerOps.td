@@ -160,13 +160,21 @@ def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure,
 //===----------------------------------------------------------------------===//
 
 def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
-  let summary = "x * transpose(W) + bias";
+  let summary = "x * transpose(W) + bias, with an optional epilogue";
   let description = [{
     `input` is `[..., in]`, `weight` is `[out, in]` (torch.nn.Linear layout),
-    the optional `bias` is `[out]`; the result is `[..., out]`.
+    the optional `bias` is `[out]`; the result is `[..., out]`, passed
+    through the epilogue in the same kernel:
+
+    - `none`: as is;
+    - `swiglu`: the result is `[..., out / 2]`, `silu(y[:out/2]) *
+      y[out/2:]` (gate and up projections merged, see tfm-fuse-epilogues);
+    - `gelu`, `gelu_tanh`: GELU in its exact or tanh form.
   }];
   let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
-                       Optional<Tfm_FloatTensor>:$bias);
+                       Optional<Tfm_FloatTensor>:$bias,
+                       DefaultValuedAttr<Tfm_EpilogueAttr,
+                                         "Epilogue::None">:$epilogue);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` "
                        "functional-type(operands, results)";
@@ -265,6 +273,49 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
   let assemblyFormat = "$query `,` $key_cache `,` $value_cache `,` "
                        "$block_tables `,` $seq_ids `,` $positions attr-dict "
                        "`:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfm_QKVRopeCacheOp : Tfm_Op<"qkv_rope_cache",
+    [Pure, AttrSizedOperandSegments,
+     AllTypesMatch<["key_cache", "key_cache_out", "value_cache",
+                    "value_cache_out"]>]> {
+  let summary = "QKV projection with RoPE and the KV-cache write as its "
+                "epilogue";
+  let description = [{
+    One kernel over the token rows: `input [tokens, in] x weight^T (+ bias)`
+    gives each token's queries, keys and values (rows of `weight`: the query
+    heads, then the KV heads' keys, then their values); when `theta` is
+    present, queries and keys are rotated as `tfm.rope` with the same
+    attributes does (`seq_ids` is needed for dynamic scaling); keys and
+    values go straight to the paged caches at `slots` (negative: skipped)
+    and the queries are the result. Made by `tfm-fuse-qkv-rope-cache`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+                       Optional<Tfm_FloatTensor>:$bias,
+                       Tfm_IntTensor:$positions, Tfm_IntTensor:$slots,
+                       Tfm_FloatTensor:$key_cache,
+                       Tfm_FloatTensor:$value_cache,
+                       Optional<Tfm_IntTensor>:$seq_ids,
+                       OptionalAttr<F64Attr>:$theta,
+                       OptionalAttr<I64Attr>:$rotary_dim,
+                       DefaultValuedAttr<Tfm_RopeScalingAttr,
+                                         "RopeScaling::Default">:$scaling,
+                       OptionalAttr<F64Attr>:$factor,
+                       OptionalAttr<F64Attr>:$low_freq_factor,
+                       OptionalAttr<F64Attr>:$high_freq_factor,
+                       OptionalAttr<I64Attr>:$original_max_positions);
+  let results = (outs Tfm_FloatTensor:$query,
+                      Tfm_FloatTensor:$key_cache_out,
+                      Tfm_FloatTensor:$value_cache_out);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `positions` `(` $positions `)` `slots` `(` $slots `)`
+    `caches` `(` $key_cache `,` $value_cache `)`
+    (`seq_ids` `(` $seq_ids^ `:` type($seq_ids) `)`)? attr-dict `:`
+    type($input) `,` type($weight) `,` type($positions) `,` type($slots) `,`
+    type($key_cache) `->` type($query)
+  }];
   let hasVerifier = 1;
 }
 

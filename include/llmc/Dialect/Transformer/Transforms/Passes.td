@@ -15,7 +15,8 @@ def PlanMemory : Pass<"tfm-plan-memory", "mlir::ModuleOp"> {
     token dimension is the only dynamic one).
 
     Values that need no arena memory are skipped: `tfm.weight` (the weight
-    buffer), `tfm.kv_cache_write` (the cache, in place), `tfm.reshape` (a
+    buffer), `tfm.kv_cache_write` and the cache results of
+    `tfm.qkv_rope_cache` (the caches, in place), `tfm.reshape` (a
     view of its input, which therefore stays alive as long as the view), and
     the returned logits (the caller's output buffer). An op's result never
     shares memory with its operands.
@@ -54,6 +55,34 @@ def FuseAddNorm : Pass<"tfm-fuse-add-norm", "mlir::ModuleOp"> {
     kernel with two results: the new residual stream `a + b` (replacing the
     add for its other users) and its normalization. Likewise `tfm.layer_norm`
     into `tfm.add_layer_norm`.
+  }];
+}
+
+def FuseQKVRopeCache : Pass<"tfm-fuse-qkv-rope-cache", "mlir::ModuleOp"> {
+  let summary = "Fuse RoPE and the KV-cache writes into the merged QKV "
+                "projection";
+  let description = [{
+    Matches the merged QKV projection (`tfm.linear` + a three-way
+    `tfm.split`, see tfm-merge-projections), the reshapes to heads, the
+    `tfm.rope` of queries and keys (same attributes) and the
+    `tfm.kv_cache_write` of keys and values (same slots), and replaces them
+    with one `tfm.qkv_rope_cache`: the projection's epilogue rotates queries
+    and keys and writes keys and values to the caches. Nothing is fused
+    when any intermediate has another user, or a user of the results sits
+    before the last replaced op.
+  }];
+}
+
+def FuseEpilogues : Pass<"tfm-fuse-epilogues", "mlir::ModuleOp"> {
+  let summary = "Fuse activations into the linear that produces their input";
+  let description = [{
+    - `silu(s#0) * s#1` where `s` splits a linear's output in two halves
+      (the merged gate and up projections) becomes that linear with the
+      `swiglu` epilogue, half as wide;
+    - `gelu(linear)` becomes the linear with the `gelu` or `gelu_tanh`
+      epilogue.
+
+    Only plain linears (no epilogue yet) used by nothing else are fused.
   }];
 }
 
