@@ -4,6 +4,7 @@
 #include "llmc/Conversion/Passes.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 #include "llmc/Dialect/Transformer/Transforms/Passes.h"
+#include "llmc/Driver/Report.h"
 #include "llmc/Import/HFImporter.h"
 #include "llmc/Target/CPU.h"
 
@@ -215,10 +216,29 @@ Error compile(const CompileOptions &opts) {
   PlanMemoryOptions plan;
   plan.maxTokens = opts.maxBatchTokens;
   pm.addPass(createPlanMemory(plan));
+  if (failed(pm.run(*module)))
+    return inputError(opts.input + ": optimizing the step function failed");
+
+  if (!opts.reportPath.empty() || opts.printKernels) {
+    llvm::json::Object report = buildReport(*module);
+    if (opts.printKernels)
+      printKernels(report, llvm::outs());
+    if (!opts.reportPath.empty()) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(report)))
+         << "\n";
+      if (Error e = writeFile(opts.reportPath, text))
+        return e;
+    }
+  }
+
+  PassManager lower(&ctx);
+  instrument(lower);
   ConvertTransformerToLoopsOptions lo;
   lo.maxTokens = opts.maxBatchTokens;
-  pm.addPass(createConvertTransformerToLoops(lo));
-  if (failed(pm.run(*module)))
+  lower.addPass(createConvertTransformerToLoops(lo));
+  if (failed(lower.run(*module)))
     return inputError(opts.input + ": lowering the step function failed");
   if (opts.emit == EmitKind::Lowered)
     return writeModule();

@@ -67,7 +67,8 @@ private:
     SmallVector<int64_t> shape(xTy.getShape());
     shape.back() = wTy.getDimSize(0);
     auto ty = RankedTensorType::get(shape, f32);
-    return tfm::LinearOp::create(b, loc, ty, x, w, bias, tfm::Epilogue::None);
+    return tfm::LinearOp::create(b, loc, ty, x, w, bias, /*residual=*/Value(),
+                                 tfm::Epilogue::None);
   }
 
   Value reshape(Value x, ArrayRef<int64_t> tail) {
@@ -131,6 +132,17 @@ private:
       return tfm::GELUOp::create(b, loc, x, tfm::GeluApproximation::Tanh);
     }
     return x;
+  }
+
+  /// Builds layer `l` with its ops located at `layer.<l>`, so that later
+  /// passes and the compile report know which layer a kernel belongs to.
+  Value inLayer(int64_t l, llvm::function_ref<Value()> build) {
+    Location outer = loc;
+    loc = NameLoc::get(b.getStringAttr(llvm::formatv("layer.{0}", l).str()),
+                       outer);
+    Value h = build();
+    loc = outer;
+    return h;
   }
 
   Value llamaLayer(int64_t l, Value h);
@@ -279,7 +291,7 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
     Value pos = tfm::EmbeddingOp::create(b, loc, rows({H}), wpe, positions);
     h = tfm::AddOp::create(b, loc, tok, pos);
     for (int64_t l = 0; l < cfg.layers; ++l)
-      h = gpt2Layer(l, h);
+      h = inLayer(l, [&] { return gpt2Layer(l, h); });
     h = tfm::GatherLastTokensOp::create(b, loc, rows({H}), h, logitsIndices);
     Value lnW = gpt2Weight("ln_f.weight", {H});
     Value lnB = gpt2Weight("ln_f.bias", {H});
@@ -290,7 +302,7 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
     Value embed = weight("model.embed_tokens.weight", {V, H});
     h = tfm::EmbeddingOp::create(b, loc, rows({H}), embed, tokenIds);
     for (int64_t l = 0; l < cfg.layers; ++l)
-      h = llamaLayer(l, h);
+      h = inLayer(l, [&] { return llamaLayer(l, h); });
     // Logits only for the rows that sample: norm and LM head after the
     // gather.
     h = tfm::GatherLastTokensOp::create(b, loc, rows({H}), h, logitsIndices);

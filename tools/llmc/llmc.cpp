@@ -54,6 +54,11 @@ int main(int argc, char **argv) {
   cl::opt<bool> noFuse("no-fuse",
                        cl::desc("skip the fusion passes (for comparison)"),
                        cl::cat(cat));
+  cl::opt<std::string> report(
+      "report", cl::desc("write the compile report (kernels, memory) as JSON"),
+      cl::value_desc("FILE.json"), cl::cat(cat));
+  cl::opt<bool> printKernels(
+      "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -73,6 +78,8 @@ int main(int argc, char **argv) {
   opts.printIRAfter.assign(printAfter.begin(), printAfter.end());
   opts.timing = timing;
   opts.fuse = !noFuse;
+  opts.reportPath = report;
+  opts.printKernels = printKernels;
   if (opts.emit == llmc::EmitKind::Artifact && opts.output.empty()) {
     llvm::WithColor::error(llvm::errs(), "llmc") << "-o OUT.llmc is required\n";
     return 2;

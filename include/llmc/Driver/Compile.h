@@ -25,6 +25,8 @@ struct CompileOptions {
   std::vector<std::string> printIRAfter; // pass arguments, e.g. tfm-plan-memory
   bool timing = false;                   // pass timing report on stderr
   bool fuse = true;                      // false: --no-fuse
+  std::string reportPath;                // --report FILE.json
+  bool printKernels = false;             // --print-kernels (stdout)
 };
 
 /// An error the user caused (bad config, bad flag): exit code 2.

@@ -589,12 +589,14 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
       .Case<tfm::LinearOp>([&](tfm::LinearOp l) {
         Value in = lookup(l.getInput()), w = lookup(l.getWeight());
         Value bias = l.getBias() ? lookup(l.getBias()) : Value();
+        Value residual = l.getResidual() ? lookup(l.getResidual()) : Value();
         tfm::Epilogue epilogue = l.getEpilogue();
         // Only the leading (row) dimensions can be dynamic: they are the
         // input's.
         SmallVector<Value> dyn = dynamicDims(in);
         return single(l, dyn, [&](Value outBuf) {
           Value x = collapse(in, 1), out = collapse(outBuf, 1);
+          Value res = residual ? collapse(residual, 1) : Value();
           Value k = dim(x, 1);
           auto channel = [&](Value m, Value row) {
             Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
@@ -619,6 +621,8 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
                        epilogue == tfm::Epilogue::GELUTanh);
               break;
             }
+            if (res)
+              y = add(y, load(res, iv));
             store(y, out, iv);
           });
         });

@@ -54,3 +54,21 @@ func.func @kept(%x: tensor<?x64xf32>) -> (tensor<?x64xf32>, tensor<?x128xf32>, t
   %m3 = tfm.mul %s3#0, %g3 : tensor<?x64xf32>
   return %m, %l, %g2, %m3 : tensor<?x64xf32>, tensor<?x128xf32>, tensor<?x32xf32>, tensor<?x64xf32>
 }
+
+// -----
+
+// A residual add into the linear that feeds it (either operand order).
+// CHECK-LABEL: func.func @residual(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x64xf32>, %[[H:[a-z0-9]+]]: tensor<?x64xf32>
+// CHECK: %[[Y:.*]] = tfm.linear %[[X]], %{{.*}} residual(%[[H]]) : (tensor<?x64xf32>, tensor<64x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
+// CHECK: tfm.linear %[[X]], %{{.*}} residual(%[[Y]]) {epilogue = #tfm.epilogue<gelu>}
+// CHECK-NOT: tfm.add
+func.func @residual(%x: tensor<?x64xf32>, %h: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %w = tfm.weight "w" : tensor<64x64xf32>
+  %l = tfm.linear %x, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+  %r = tfm.add %h, %l : tensor<?x64xf32>
+  %l2 = tfm.linear %x, %w : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
+  %g = tfm.gelu %l2 : tensor<?x64xf32>
+  %r2 = tfm.add %g, %r : tensor<?x64xf32>
+  return %r2 : tensor<?x64xf32>
+}

@@ -144,6 +144,14 @@ func.func @qkv_dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %p: tensor<
 
 // -----
 
+func.func @linear_residual(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %r: tensor<?x64xf32>) {
+  // expected-error @+1 {{'tfm.linear' op residual type 'tensor<?x64xf32>' does not match result type 'tensor<?x96xf32>'}}
+  %0 = tfm.linear %x, %w residual(%r) : (tensor<?x64xf32>, tensor<96x64xf32>, tensor<?x64xf32>) -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
 func.func @linear_bias(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %b: tensor<64xf32>) {
   // expected-error @+1 {{'tfm.linear' op bias dimension 0 (64) does not match weight dimension 0 (96)}}
   %0 = tfm.linear %x, %w, %b : (tensor<?x64xf32>, tensor<96x64xf32>, tensor<64xf32>) -> tensor<?x96xf32>

@@ -187,6 +187,10 @@ LogicalResult LinearOp::verify() {
         failed(expectSameElementType(op, bias, "bias", getInput(), "input")))
       return failure();
   }
+  if (Value residual = getResidual();
+      residual && residual.getType() != getType())
+    return emitOpError() << "residual type " << residual.getType()
+                         << " does not match result type " << getType();
   return success();
 }
 

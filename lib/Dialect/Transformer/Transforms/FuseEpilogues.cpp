@@ -27,7 +27,7 @@ tfm::LinearOp plainProducer(Value v, Operation *user) {
 Value withEpilogue(tfm::LinearOp l, tfm::Epilogue epilogue, Type type) {
   OpBuilder b(l);
   return tfm::LinearOp::create(b, l.getLoc(), type, l.getInput(), l.getWeight(),
-                               l.getBias(), epilogue);
+                               l.getBias(), l.getResidual(), epilogue);
 }
 
 struct FuseEpilogues : llmc::impl::FuseEpiloguesBase<FuseEpilogues> {
@@ -42,6 +42,30 @@ struct FuseEpilogues : llmc::impl::FuseEpiloguesBase<FuseEpilogues> {
         fuseGelu(gelu);
       else
         fuseSwiGLU(cast<tfm::MulOp>(op));
+    }
+    // Residual adds last, so that they land on linears that already carry
+    // their activation.
+    SmallVector<tfm::AddOp> adds;
+    getOperation().walk([&](tfm::AddOp a) { adds.push_back(a); });
+    for (tfm::AddOp a : adds)
+      fuseResidual(a);
+  }
+
+  // r + linear(x) -> linear(x) residual(r), built where the add was.
+  void fuseResidual(tfm::AddOp add) {
+    for (int order = 0; order < 2; ++order) {
+      auto l = add->getOperand(order).getDefiningOp<tfm::LinearOp>();
+      if (!l || l.getResidual() || !l->hasOneUse() ||
+          l.getType() != add.getType())
+        continue;
+      OpBuilder b(add);
+      Value fused = tfm::LinearOp::create(
+          b, l.getLoc(), l.getType(), l.getInput(), l.getWeight(), l.getBias(),
+          add->getOperand(1 - order), l.getEpilogue());
+      add.replaceAllUsesWith(fused);
+      add.erase();
+      l.erase();
+      return;
     }
   }
 

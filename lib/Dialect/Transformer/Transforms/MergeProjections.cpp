@@ -99,7 +99,7 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
         auto merged = tfm::LinearOp::create(
             b, first.getLoc(),
             RankedTensorType::get(shape, inTy.getElementType()), key.first,
-            weight, bias, tfm::Epilogue::None);
+            weight, bias, /*residual=*/Value(), tfm::Epilogue::None);
         SmallVector<Type> partTypes;
         for (tfm::LinearOp l : linears)
           partTypes.push_back(l.getType());

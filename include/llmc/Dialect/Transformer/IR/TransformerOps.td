@@ -159,7 +159,7 @@ def Tfm_SoftmaxOp : Tfm_Op<"softmax", [Pure,
 // Matrix products
 //===----------------------------------------------------------------------===//
 
-def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
+def Tfm_LinearOp : Tfm_Op<"linear", [Pure, AttrSizedOperandSegments]> {
   let summary = "x * transpose(W) + bias, with an optional epilogue";
   let description = [{
     `input` is `[..., in]`, `weight` is `[out, in]` (torch.nn.Linear layout),
@@ -170,13 +170,17 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
     - `swiglu`: the result is `[..., out / 2]`, `silu(y[:out/2]) *
       y[out/2:]` (gate and up projections merged, see tfm-fuse-epilogues);
     - `gelu`, `gelu_tanh`: GELU in its exact or tanh form.
+
+    Then the optional `residual` (of the result's type) is added.
   }];
   let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
                        Optional<Tfm_FloatTensor>:$bias,
+                       Optional<Tfm_FloatTensor>:$residual,
                        DefaultValuedAttr<Tfm_EpilogueAttr,
                                          "Epilogue::None">:$epilogue);
   let results = (outs Tfm_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` "
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? "
+                       "(`residual` `(` $residual^ `)`)? attr-dict `:` "
                        "functional-type(operands, results)";
   let hasVerifier = 1;
 }

@@ -80,9 +80,12 @@ def FuseEpilogues : Pass<"tfm-fuse-epilogues", "mlir::ModuleOp"> {
       (the merged gate and up projections) becomes that linear with the
       `swiglu` epilogue, half as wide;
     - `gelu(linear)` becomes the linear with the `gelu` or `gelu_tanh`
-      epilogue.
+      epilogue;
+    - then `r + linear` becomes the linear with `residual(r)` (residual adds
+      that tfm-fuse-add-norm left, e.g. the last layer's).
 
-    Only plain linears (no epilogue yet) used by nothing else are fused.
+    Activations fuse only into plain linears (no epilogue yet); every fused
+    linear must have no other user.
   }];
 }
 
