@@ -4,6 +4,7 @@
 #include "runtime/support/Error.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace llmc::rt {
 
@@ -58,12 +59,18 @@ Generator::generate(const std::vector<int32_t> &prompt,
     executor_.run(batch, logits);
   };
 
+  using Clock = std::chrono::steady_clock;
+  auto seconds = [](Clock::time_point since) {
+    return std::chrono::duration<double>(Clock::now() - since).count();
+  };
   // Chunked prefill: the last chunk yields the first new token's logits.
+  auto prefillStart = Clock::now();
   int64_t chunk = manifest_.maxBatchTokens;
   for (size_t off = 0; off < prompt.size(); off += chunk) {
     int64_t n = std::min<int64_t>(chunk, prompt.size() - off);
     step(prompt.data() + off, n, off + n == prompt.size());
   }
+  result.prefillSeconds = seconds(prefillStart);
 
   auto isEos = [&](int32_t t) {
     return std::find(manifest_.eosTokenIds.begin(), manifest_.eosTokenIds.end(),
@@ -88,7 +95,10 @@ Generator::generate(const std::vector<int32_t> &prompt,
       result.stopReason = "max_seq_len";
       break;
     }
+    auto decodeStart = Clock::now();
     step(&next, 1, true);
+    result.decodeSeconds += seconds(decodeStart);
+    ++result.decodeSteps;
   }
   return result;
 }

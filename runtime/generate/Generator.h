@@ -27,6 +27,9 @@ struct GenerateResult {
   std::vector<int32_t> tokens;
   std::vector<float> logits; // [tokens.size(), vocab] when kept
   std::string stopReason;    // "eos", "max_tokens" or "max_seq_len"
+  double prefillSeconds = 0; // the prompt's steps
+  double decodeSeconds = 0;  // the decode steps
+  int64_t decodeSteps = 0;
 };
 
 class Generator {

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -93,6 +94,7 @@ int main(int argc, char **argv) {
   try {
     if (prompt.empty() && promptIds.empty())
       fail("give the prompt with --prompt TEXT or --prompt-ids \"1 2 3\"");
+    auto loadStart = std::chrono::steady_clock::now();
     Artifact artifact(artifactDir);
     const Manifest &m = artifact.manifest();
     std::unique_ptr<Tokenizer> tokenizer = loadTokenizer(artifact);
@@ -110,6 +112,9 @@ int main(int argc, char **argv) {
     AlignedBuffer weights = bindWeights(m, checkpoint);
     int64_t blocks = (m.maxSeqLen + m.kvBlockSize - 1) / m.kvBlockSize;
     CpuExecutor executor(artifact, std::move(weights), blocks);
+    double loadSeconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - loadStart)
+                             .count();
     Generator generator(m, executor);
 
     GenerateOptions opts;
@@ -149,6 +154,10 @@ int main(int argc, char **argv) {
       out["token_ids"] = r.tokens;
       out["text"] = tokenizer ? tokenizer->decode(r.tokens) : "";
       out["stop_reason"] = r.stopReason;
+      out["timing"] = {{"load_s", loadSeconds},
+                       {"prefill_s", r.prefillSeconds},
+                       {"decode_s", r.decodeSeconds},
+                       {"decode_steps", r.decodeSteps}};
       std::cout << out.dump(-1, ' ', false,
                             nlohmann::json::error_handler_t::replace)
                 << std::endl;

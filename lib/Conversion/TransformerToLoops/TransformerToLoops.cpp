@@ -147,6 +147,15 @@ private:
     body(arith::DivUIOp::create(b, loc, s, idx(blockSize)),
          arith::RemUIOp::create(b, loc, s, idx(blockSize)));
   }
+  /// acc + x * y for dot products: reassociation and contraction allowed,
+  /// so that LLVM vectorizes the reduction (and forms FMAs).
+  Value dotStep(Value acc, Value x, Value y) {
+    auto fm = arith::FastMathFlagsAttr::get(b.getContext(),
+                                            arith::FastMathFlags::reassoc |
+                                                arith::FastMathFlags::contract);
+    Value prod = arith::MulFOp::create(b, loc, x, y, fm);
+    return arith::AddFOp::create(b, loc, acc, prod, fm);
+  }
   Value silu(Value x) {
     Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
     return div(x, add(f32(1), e));
@@ -442,7 +451,7 @@ Value StepLowering::attentionScore(tfm::AttentionOp op, Value q, Value kc,
                           {seq, arith::DivUIOp::create(b, loc, j, bs)});
   Value off = arith::RemUIOp::create(b, loc, j, bs);
   Value dot = reduce(idx(0), idx(headDim), f32(0), [&](Value d, Value acc) {
-    return add(acc, mul(load(q, {t, h, d}), load(kc, {block, off, kvh, d})));
+    return dotStep(acc, load(q, {t, h, d}), load(kc, {block, off, kvh, d}));
   });
   return mul(dot, f32(op.getScale().convertToDouble()));
 }
@@ -600,7 +609,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           Value k = dim(x, 1);
           auto channel = [&](Value m, Value row) {
             Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
-              return add(a, mul(load(x, {m, kk}), load(w, {row, kk})));
+              return dotStep(a, load(x, {m, kk}), load(w, {row, kk}));
             });
             return bias ? add(acc, load(bias, {row})) : acc;
           };
@@ -640,8 +649,8 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           loopNest({dim(a, 0), dim(a, 1), dim(c, 2)}, [&](ValueRange iv) {
             Value acc =
                 reduce(idx(0), dim(a, 2), f32(0), [&](Value kk, Value s) {
-                  return add(s, mul(load(a, {iv[0], iv[1], kk}),
-                                    load(c, {iv[0], kk, iv[2]})));
+                  return dotStep(s, load(a, {iv[0], iv[1], kk}),
+                                 load(c, {iv[0], kk, iv[2]}));
                 });
             store(acc, out, iv);
           });
@@ -701,7 +710,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
             // One projected channel: row `row` of the weight for token t.
             auto channel = [&](Value row) {
               Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
-                return add(a, mul(load(x, {t, kk}), load(w, {row, kk})));
+                return dotStep(a, load(x, {t, kk}), load(w, {row, kk}));
               });
               return bias ? add(acc, load(bias, {row})) : acc;
             };
