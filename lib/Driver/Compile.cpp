@@ -31,7 +31,7 @@ char InputError::ID;
 namespace {
 
 constexpr int kFormatVersion = 1;
-constexpr int kAbiVersion = 1;
+constexpr int kAbiVersion = 2;
 
 Error inputError(const llvm::Twine &msg) {
   return llvm::make_error<InputError>(msg.str());

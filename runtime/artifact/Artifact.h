@@ -15,7 +15,7 @@
 namespace llmc::rt {
 
 constexpr int kArtifactFormatVersion = 1;
-constexpr int kStepAbiVersion = 1;
+constexpr int kStepAbiVersion = 2;
 
 /// A strided memref descriptor as MLIR's C interface passes it.
 template <typename T, int N> struct MemRef {
@@ -33,7 +33,8 @@ using StepFn = void (*)(MemRef<int32_t, 1> *tokenIds,
                         MemRef<int32_t, 2> *blockTables,
                         MemRef<int32_t, 1> *logitsIndices,
                         MemRef<int8_t, 1> *weights, MemRef<int8_t, 1> *kvPool,
-                        MemRef<int8_t, 1> *scratch, MemRef<float, 2> *logits);
+                        MemRef<int8_t, 1> *scratch, MemRef<float, 2> *logits,
+                        int64_t threadIndex, int64_t numThreads);
 
 struct WeightRecipe {
   std::string name;

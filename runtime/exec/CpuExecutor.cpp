@@ -20,11 +20,12 @@ MemRef<int8_t, 1> bytes(const AlignedBuffer &b) {
 } // namespace
 
 CpuExecutor::CpuExecutor(const Artifact &artifact, AlignedBuffer weights,
-                         int64_t numKvBlocks)
+                         int64_t numKvBlocks, int threads)
     : artifact_(artifact), weights_(std::move(weights)),
       kv_(static_cast<size_t>(numKvBlocks) *
           artifact.manifest().kvBytesPerBlock),
-      scratch_(artifact.manifest().arenaBytes), numKvBlocks_(numKvBlocks) {}
+      scratch_(artifact.manifest().arenaBytes), numKvBlocks_(numKvBlocks),
+      pool_(threads) {}
 
 void CpuExecutor::copyBlocks(const std::vector<kv::BlockCopy> &copies) {
   // The pool holds each cache's blocks contiguously, one cache after another;
@@ -74,8 +75,16 @@ void CpuExecutor::run(const StepBatch &batch, std::vector<float> &logits) {
       0,
       {static_cast<int64_t>(batch.logitsIndices.size()), m.vocabSize},
       {m.vocabSize, 1}};
-  artifact_.step()(&ids, &pos, &seq, &slots, &tables, &lidx, &w, &kv, &scratch,
-                   &out);
+  int64_t threads = pool_.size();
+  pool_.run([&](int tid) {
+    // Each thread passes its own copies of the descriptors.
+    auto ids1 = ids, pos1 = pos, seq1 = seq, slots1 = slots, lidx1 = lidx;
+    auto tables1 = tables;
+    auto w1 = w, kv1 = kv, scratch1 = scratch;
+    auto out1 = out;
+    artifact_.step()(&ids1, &pos1, &seq1, &slots1, &tables1, &lidx1, &w1, &kv1,
+                     &scratch1, &out1, tid, threads);
+  });
 }
 
 } // namespace llmc::rt

@@ -3,6 +3,7 @@
 #define LLMC_RUNTIME_EXEC_CPUEXECUTOR_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/exec/ThreadPool.h"
 #include "runtime/kv/BlockManager.h"
 #include "runtime/support/AlignedBuffer.h"
 
@@ -20,9 +21,10 @@ struct StepBatch {
 
 class CpuExecutor {
 public:
-  /// Takes the packed weights; allocates the KV pool and the scratch arena.
+  /// Takes the packed weights; allocates the KV pool and the scratch arena;
+  /// runs each step on `threads` threads.
   CpuExecutor(const Artifact &artifact, AlignedBuffer weights,
-              int64_t numKvBlocks);
+              int64_t numKvBlocks, int threads = 1);
 
   int64_t numKvBlocks() const { return numKvBlocks_; }
 
@@ -36,6 +38,7 @@ private:
   const Artifact &artifact_;
   AlignedBuffer weights_, kv_, scratch_;
   int64_t numKvBlocks_;
+  ThreadPool pool_;
 };
 
 } // namespace llmc::rt

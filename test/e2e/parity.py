@@ -35,6 +35,8 @@ def main():
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--llmc-arg", action="append", default=[],
                     help="extra llmc flag (repeatable)")
+    ap.add_argument("--llm-run-arg", action="append", default=[],
+                    help="extra llm-run flag (repeatable)")
     args = ap.parse_args()
 
     model = pathlib.Path(args.model)
@@ -58,6 +60,7 @@ def main():
             cmd = [args.llm_run, str(art), "--weights", str(model),
                    "--max-tokens", str(len(want_ids)), "--ignore-eos",
                    "--format", "json", "--dump-logits", str(dump)]
+            cmd += args.llm_run_arg
             if p["kind"] == "text":
                 cmd += ["--prompt", p["text"]]
             else:

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace llmc::rt;
@@ -84,6 +85,11 @@ int main(int argc, char **argv) {
   app.add_option("--seed", sampling.seed, "sampling seed")
       ->capture_default_str();
   app.add_flag("--ignore-eos", ignoreEos, "do not stop at EOS");
+  int threads =
+      static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  app.add_option("--threads", threads, "threads per step")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
   app.add_option("--format", format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -111,7 +117,7 @@ int main(int argc, char **argv) {
     SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
     AlignedBuffer weights = bindWeights(m, checkpoint);
     int64_t blocks = (m.maxSeqLen + m.kvBlockSize - 1) / m.kvBlockSize;
-    CpuExecutor executor(artifact, std::move(weights), blocks);
+    CpuExecutor executor(artifact, std::move(weights), blocks, threads);
     double loadSeconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - loadStart)
                              .count();

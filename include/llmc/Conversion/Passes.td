@@ -16,6 +16,12 @@ def ConvertTransformerToLoops : Pass<"convert-tfm-to-loops", "mlir::ModuleOp"> {
         block_tables : memref<?x?xi32>, logits_indices : memref<?xi32>
         weights, kv_pool, scratch : memref<?xi8>
         logits : memref<?x?xf32>   (output)
+        thread_index, num_threads : index
+
+    Every thread of the runtime's pool calls the step with its index: each
+    kernel splits one independent dimension (output channels, heads, rows)
+    across the threads and is followed by a call to the runtime's
+    `llmc_barrier()`.
 
     Weights are views of the packed weight buffer at offsets assigned here
     and recorded on each recipe of `llmc.weights`. The KV caches are views of

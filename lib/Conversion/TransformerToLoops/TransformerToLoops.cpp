@@ -190,14 +190,33 @@ private:
     scf::YieldOp::create(b, loc, next);
     return forOp.getResult(0);
   }
-  void loopNest(ArrayRef<Value> ubs, Body body) {
+  /// This thread's share [begin, end) of [0, n): the step runs on every
+  /// thread of the runtime's pool, each kernel split along one independent
+  /// dimension and followed by a barrier.
+  std::pair<Value, Value> share(Value n) {
+    Value begin =
+        arith::DivUIOp::create(b, loc, muli(n, threadIndex), numThreads);
+    Value end = arith::DivUIOp::create(
+        b, loc, muli(n, addi(threadIndex, idx(1))), numThreads);
+    return {begin, end};
+  }
+  /// A loop over this thread's share of [0, ub).
+  void sharedLoop(Value ub, function_ref<void(Value)> body) {
+    auto [begin, end] = share(ub);
+    loop(begin, end, body);
+  }
+  /// A loop nest whose dimension `shared` is split across threads.
+  void loopNest(ArrayRef<Value> ubs, int64_t shared, Body body) {
     SmallVector<Value> ivs;
     std::function<void(size_t)> rec = [&](size_t d) {
       if (d == ubs.size()) {
         body(ivs);
         return;
       }
-      loop(idx(0), ubs[d], [&](Value iv) {
+      Value lb = idx(0), ub = ubs[d];
+      if (static_cast<int64_t>(d) == shared)
+        std::tie(lb, ub) = share(ubs[d]);
+      loop(lb, ub, [&](Value iv) {
         ivs.push_back(iv);
         rec(d + 1);
         ivs.pop_back();
@@ -314,6 +333,7 @@ private:
   Location loc;
   func::FuncOp lowered;
   Value scratchArg, weightsArg, kvArg, logitsArg, logitsResult;
+  Value threadIndex, numThreads;
   DenseMap<Value, Value> mapping;
   llvm::StringMap<int64_t> weightOffsets;
   int64_t weightBytes = 0, arenaBytes = 0, kvBlockBytes = 0;
@@ -481,7 +501,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
       .Case<tfm::EmbeddingOp>([&](tfm::EmbeddingOp e) {
         Value table = lookup(e.getTable()), ids = lookup(e.getIds());
         return single(e, rowsOf(e.getIds()), [&](Value out) {
-          loopNest({dim(ids, 0), dim(table, 1)}, [&](ValueRange iv) {
+          loopNest({dim(ids, 0), dim(table, 1)}, 0, [&](ValueRange iv) {
             Value row = loadIndex(ids, {iv[0]});
             store(load(table, {row, iv[1]}), out, iv);
           });
@@ -516,7 +536,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           Value c = fusedAdd ? collapse(rhs, 1) : Value();
           int64_t n = inTy.getShape().back();
           Value nF = f32(static_cast<double>(n)), N = idx(n);
-          loop(idx(0), dim(x, 0), [&](Value r) {
+          sharedLoop(dim(x, 0), [&](Value r) {
             if (fusedAdd)
               loop(idx(0), N, [&](Value j) {
                 store(add(load(a, {r, j}), load(c, {r, j})), x, {r, j});
@@ -553,7 +573,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
                   SmallVector<Value> ins;
                   for (Value v : pw->getOperands())
                     ins.push_back(collapse(lookup(v), 0));
-                  loop(idx(0), dim(out, 0), [&](Value i) {
+                  sharedLoop(dim(out, 0), [&](Value i) {
                     Value x = load(ins[0], {i}), y;
                     if (isa<tfm::AddOp>(pw)) {
                       y = add(x, load(ins[1], {i}));
@@ -578,7 +598,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         return single(s, dynamicDims(in), [&](Value outBuf) {
           Value x = collapse(in, 1), out = collapse(outBuf, 1);
           Value n = dim(x, 1);
-          loop(idx(0), dim(x, 0), [&](Value r) {
+          sharedLoop(dim(x, 0), [&](Value r) {
             Value m =
                 reduce(idx(0), n, f32(-INFINITY), [&](Value j, Value acc) {
                   return arith::MaximumFOp::create(b, loc, acc,
@@ -613,7 +633,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
             });
             return bias ? add(acc, load(bias, {row})) : acc;
           };
-          loopNest({dim(x, 0), dim(out, 1)}, [&](ValueRange iv) {
+          loopNest({dim(x, 0), dim(out, 1)}, 1, [&](ValueRange iv) {
             Value y;
             switch (epilogue) {
             case tfm::Epilogue::None:
@@ -646,7 +666,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         return single(m, dyn, [&](Value outBuf) {
           Value a = collapse(lhs, 2), c = collapse(rhs, 2),
                 out = collapse(outBuf, 2);
-          loopNest({dim(a, 0), dim(a, 1), dim(c, 2)}, [&](ValueRange iv) {
+          loopNest({dim(a, 0), dim(a, 1), dim(c, 2)}, 2, [&](ValueRange iv) {
             Value acc =
                 reduce(idx(0), dim(a, 2), f32(0), [&](Value kk, Value s) {
                   return dotStep(s, load(a, {iv[0], iv[1], kk}),
@@ -664,7 +684,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         // The constant table is hoisted; a dynamic base is per token.
         Value table = rp.dynamic() ? Value() : ropeTable(rp);
         return single(r, {dim(in, 0)}, [&](Value out) {
-          loopNest({dim(in, 0), dim(in, 1)}, [&](ValueRange th) {
+          loopNest({dim(in, 0), dim(in, 1)}, 1, [&](ValueRange th) {
             Value p = arith::SIToFPOp::create(b, loc, b.getF32Type(),
                                               load(pos, {th[0]}));
             Value base = table ? table : ropeBase(rp, seqIds, pos, th[0]);
@@ -740,13 +760,13 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
               loop(idx(from), idx(headDim),
                    [&](Value i) { put(i, channel(addi(first, i))); });
             };
-            loop(idx(0), idx(heads), [&](Value h) {
+            sharedLoop(idx(heads), [&](Value h) {
               emitHead(muli(h, idx(headDim)), rope, [&](Value i, Value v) {
                 store(v, out, {t, h, i});
               });
             });
             atSlot(slots, t, blockSize, [&](Value blk, Value off) {
-              loop(idx(0), idx(kvHeads), [&](Value g) {
+              sharedLoop(idx(kvHeads), [&](Value g) {
                 Value keyRow = muli(addi(idx(heads), g), idx(headDim));
                 emitHead(keyRow, rope, [&](Value i, Value v) {
                   store(v, kc, {blk, off, g, i});
@@ -769,9 +789,9 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         Value cache = lookup(w.getCache()), values = lookup(w.getValues()),
               slots = lookup(w.getSlots());
         int64_t blockSize = w.getType().getDimSize(1);
-        loop(idx(0), dim(values, 0), [&](Value t) {
+        sharedLoop(dim(values, 0), [&](Value t) {
           atSlot(slots, t, blockSize, [&](Value blk, Value off) {
-            loopNest({dim(values, 1), dim(values, 2)}, [&](ValueRange hd) {
+            loopNest({dim(values, 1), dim(values, 2)}, -1, [&](ValueRange hd) {
               store(load(values, {t, hd[0], hd[1]}), cache,
                     {blk, off, hd[0], hd[1]});
             });
@@ -790,7 +810,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         int64_t blockSize = a.getKeyCache().getType().getDimSize(1);
         std::optional<uint64_t> window = a.getSlidingWindow();
         return single(a, {dim(q, 0)}, [&](Value out) {
-          loopNest({dim(q, 0), idx(heads)}, [&](ValueRange th) {
+          loopNest({dim(q, 0), idx(heads)}, 1, [&](ValueRange th) {
             Value t = th[0], h = th[1];
             Value kvh = arith::DivUIOp::create(b, loc, h, idx(heads / kvHeads));
             Value seq = loadIndex(seqIds, {t});
@@ -834,7 +854,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
       .Case<tfm::GatherLastTokensOp>([&](tfm::GatherLastTokensOp g) {
         Value in = lookup(g.getInput()), indices = lookup(g.getIndices());
         return single(g, {dim(indices, 0)}, [&](Value out) {
-          loopNest({dim(indices, 0), dim(in, 1)}, [&](ValueRange iv) {
+          loopNest({dim(indices, 0), dim(in, 1)}, 1, [&](ValueRange iv) {
             Value row = loadIndex(indices, {iv[0]});
             store(load(in, {row, iv[1]}), out, iv);
           });
@@ -875,7 +895,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           if (t.getType().isDynamicDim(i))
             dyn.push_back(dim(in, perm[i]));
         return single(t, dyn, [&](Value out) {
-          loopNest(dims(out), [&](ValueRange iv) {
+          loopNest(dims(out), 0, [&](ValueRange iv) {
             SmallVector<Value> src(iv.size());
             for (auto [i, p] : llvm::enumerate(perm))
               src[p] = iv[i];
@@ -900,7 +920,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           Value offset = idx(0);
           for (Value v : c.getInputs()) {
             Value in = lookup(v);
-            loopNest(dims(in), [&](ValueRange iv) {
+            loopNest(dims(in), 0, [&](ValueRange iv) {
               SmallVector<Value> dst(iv);
               dst[axis] = addi(dst[axis], offset);
               store(load(in, iv), out, dst);
@@ -922,7 +942,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
             if (ty.isDynamicDim(i))
               dyn.push_back(dim(in, i));
           if (failed(single(res, dyn, [&](Value out) {
-                loopNest(dims(out), [&](ValueRange iv) {
+                loopNest(dims(out), 0, [&](ValueRange iv) {
                   SmallVector<Value> src(iv);
                   src[axis] = addi(src[axis], offset);
                   store(load(in, src), out, iv);
@@ -937,7 +957,7 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         Value logits = lookup(a.getLogits());
         Type idTy = a.getType().getElementType();
         return single(a, {dim(logits, 0)}, [&](Value out) {
-          loop(idx(0), dim(logits, 0), [&](Value r) {
+          sharedLoop(dim(logits, 0), [&](Value r) {
             auto forOp =
                 scf::ForOp::create(b, loc, idx(0), dim(logits, 1), idx(1),
                                    ValueRange{f32(-INFINITY), idx(0)});
@@ -1001,7 +1021,9 @@ LogicalResult StepLowering::run() {
                          vec(i8),
                          vec(i8),
                          vec(i8),
-                         MemRefType::get({dynamic, vocab}, f32Ty)};
+                         MemRefType::get({dynamic, vocab}, f32Ty),
+                         b.getIndexType(),
+                         b.getIndexType()};
   b.setInsertionPointToEnd(module.getBody());
   lowered =
       func::FuncOp::create(b, loc, "llmc_step", b.getFunctionType(args, {}));
@@ -1015,6 +1037,15 @@ LogicalResult StepLowering::run() {
   kvArg = entry->getArgument(7);
   scratchArg = entry->getArgument(8);
   logitsArg = entry->getArgument(9);
+  threadIndex = entry->getArgument(10);
+  numThreads = entry->getArgument(11);
+  // The runtime's barrier: every thread runs the step, a kernel at a time.
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(module.getBody());
+    func::FuncOp::create(b, loc, "llmc_barrier", b.getFunctionType({}, {}))
+        .setPrivate();
+  }
   logitsResult = body.getTerminator()->getOperand(0);
 
   // The pool holds every cache's blocks, layer-major: cache i starts at
@@ -1037,9 +1068,12 @@ LogicalResult StepLowering::run() {
     cursor = addi(cursor, muli(numBlocks, idx(blockBytes[i - kNumFixedArgs])));
   }
 
-  for (Operation &op : body.without_terminator())
+  for (Operation &op : body.without_terminator()) {
     if (failed(lowerOp(&op)))
       return failure();
+    if (!isa<tfm::WeightOp, tfm::ReshapeOp>(op))
+      func::CallOp::create(b, loc, "llmc_barrier", TypeRange{});
+  }
   Operation *ret = body.getTerminator();
   for (unsigned i = 1; i < ret->getNumOperands(); ++i)
     if (lookup(ret->getOperand(i)) !=

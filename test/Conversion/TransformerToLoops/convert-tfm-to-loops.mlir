@@ -5,8 +5,9 @@
 // arena at static offsets; logits written straight into the output.
 // CHECK: module attributes {llmc.abi = {arena_bytes = 768 : i64, kv_bytes_per_block = 256 : i64, max_tokens = 8 : i64, vocab_size = 10 : i64, weights_bytes = 640 : i64}
 // CHECK-SAME: llmc.weights = [{dtype = "f32", name = "embed", offset = 0 : i64, shape = [10, 8], sources = ["embed"], transform = "none"}, {dtype = "f32", name = "head", offset = 320 : i64
+// CHECK: func.func private @llmc_barrier()
 // CHECK-LABEL: func.func @llmc_step(
-// CHECK-SAME: %[[IDS:[a-z0-9]+]]: memref<?xi32>, %[[POS:[a-z0-9]+]]: memref<?xi32>, %[[SEQ:[a-z0-9]+]]: memref<?xi32>, %[[SLOTS:[a-z0-9]+]]: memref<?xi32>, %[[BT:[a-z0-9]+]]: memref<?x?xi32>, %[[LI:[a-z0-9]+]]: memref<?xi32>, %[[W:[a-z0-9]+]]: memref<?xi8>, %[[KV:[a-z0-9]+]]: memref<?xi8>, %[[SCRATCH:[a-z0-9]+]]: memref<?xi8>, %[[OUT:[a-z0-9]+]]: memref<?x10xf32>) attributes {llvm.emit_c_interface}
+// CHECK-SAME: %[[IDS:[a-z0-9]+]]: memref<?xi32>, %[[POS:[a-z0-9]+]]: memref<?xi32>, %[[SEQ:[a-z0-9]+]]: memref<?xi32>, %[[SLOTS:[a-z0-9]+]]: memref<?xi32>, %[[BT:[a-z0-9]+]]: memref<?x?xi32>, %[[LI:[a-z0-9]+]]: memref<?xi32>, %[[W:[a-z0-9]+]]: memref<?xi8>, %[[KV:[a-z0-9]+]]: memref<?xi8>, %[[SCRATCH:[a-z0-9]+]]: memref<?xi8>, %[[OUT:[a-z0-9]+]]: memref<?x10xf32>, %[[TID:[a-z0-9]+]]: index, %[[NT:[a-z0-9]+]]: index) attributes {llvm.emit_c_interface}
 // CHECK: %[[POOL:.*]] = memref.dim %[[KV]]
 // CHECK: %[[NB:.*]] = arith.divui %[[POOL]], %c256
 // CHECK: %[[KC:.*]] = memref.view %[[KV]][%c0][%[[NB]]] : memref<?xi8> to memref<?x4x1x8xf32>
@@ -18,6 +19,8 @@
 // CHECK: scf.for
 // CHECK: memref.load %[[EMB]]
 // CHECK: memref.store {{.*}}, %[[H]]
+// Every kernel ends at the runtime's barrier.
+// CHECK: call @llmc_barrier() : () -> ()
 // The reshape is a view, not a copy.
 // CHECK: %[[K:.*]] = memref.reinterpret_cast %[[H]] to offset: [0], sizes: [{{.*}}, 1, 8], strides: [8, 8, 1]
 // KV writes skip negative slots and store in place.
@@ -39,7 +42,14 @@
 // CHECK: %[[LAST:.*]] = memref.view %[[SCRATCH]][%c512]
 // CHECK: memref.load %[[LI]]
 // CHECK: %[[HEAD:.*]] = memref.view %[[W]][%c320][] : memref<?xi8> to memref<10x8xf32>
+// The LM head splits its 10 output channels across the threads.
+// CHECK: %[[B0:.*]] = arith.muli %[[TID]], %c10
+// CHECK: %[[BEGIN:.*]] = arith.divui %[[B0]], %[[NT]]
+// CHECK: %[[E1:.*]] = arith.muli %{{.*}}, %c10
+// CHECK: %[[END:.*]] = arith.divui %[[E1]], %[[NT]]
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[END]]
 // CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: call @llmc_barrier()
 // CHECK-NOT: func.func @step
 func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) {
   %e = tfm.weight "embed" : tensor<10x8xf32>
