@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """CPU decode benchmark: llmc against transformers' own generate, in one
-command on one machine.
+command on one machine, at batch 1 and batch 16.
 
 Makes (once, cached in --work) a ~125M-parameter Llama with random weights
 (hidden 768, 12 layers, 12 heads, 4 KV heads, MLP 2048, vocab 32000; fp32),
-then measures at batch 1:
+then measures at batch 1 and 16 (8-token prompts):
   - llmc: compile time, and decode tokens/s from llm-run's own timing
-    (prefill and weight loading excluded);
+    (prefill and weight loading excluded; batch 16 = 16 prompts in the
+    same steps);
   - transformers: model.generate (PyTorch eager, fp32, greedy), decode
     tokens/s as new tokens over the time after the first token;
   - the memory-bandwidth floor: weight bytes / measured copy bandwidth.
@@ -57,28 +58,34 @@ def copy_bandwidth():
     return best
 
 
-def llmc_decode(build, model_dir, work, tokens, extra=()):
+def llmc_compile(build, model_dir, work, extra=()):
     art = work / "bench.llmc"
     t = time.perf_counter()
     subprocess.run([str(build / "bin/llmc"), str(model_dir), "-o", str(art),
                     "--max-seq-len", "512", *extra], check=True)
-    compile_s = time.perf_counter() - t
-    out = subprocess.run(
+    return art, time.perf_counter() - t
+
+
+def llmc_decode(build, art, model_dir, tokens, batch):
+    """Decode tokens/s over all sequences (prefill excluded)."""
+    prompts = []
+    for i in range(batch):
+        prompts += ["--prompt-ids", " ".join(str(1 + i + j) for j in range(8))]
+    out = json.loads(subprocess.run(
         [str(build / "bin/llm-run"), str(art), "--weights", str(model_dir),
-         "--prompt-ids", "1 2 3 4 5 6 7 8", "--max-tokens", str(tokens),
-         "--ignore-eos", "--format", "json"],
-        check=True, capture_output=True, text=True).stdout
-    timing = json.loads(out)["timing"]
-    return compile_s, timing["decode_steps"] / timing["decode_s"]
+         *prompts, "--max-tokens", str(tokens), "--ignore-eos", "--format",
+         "json"], check=True, capture_output=True, text=True).stdout)
+    timing = (out[0] if batch > 1 else out)["timing"]
+    return batch * timing["decode_steps"] / timing["decode_s"]
 
 
-def hf_decode(model_dir, tokens):
+def hf_decode(model_dir, tokens, batch=1):
     import torch
     import transformers
     torch.set_num_threads(os.cpu_count())
     model = transformers.AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.float32).eval()
-    ids = torch.tensor([[1, 2, 3, 4, 5, 6, 7, 8]])
+    ids = torch.tensor([[1 + i + j for j in range(8)] for i in range(batch)])
     with torch.no_grad():
         model.generate(ids, max_new_tokens=4, do_sample=False,
                        pad_token_id=0)  # warm up
@@ -89,7 +96,7 @@ def hf_decode(model_dir, tokens):
         model.generate(ids, max_new_tokens=tokens, do_sample=False,
                        pad_token_id=0, min_new_tokens=tokens)
         total = time.perf_counter() - t
-    return (tokens - 1) / max(total - first, 1e-9)
+    return batch * (tokens - 1) / max(total - first, 1e-9)
 
 
 def report(build, model_dir, work, extra=()):
@@ -115,9 +122,11 @@ def main():
     model_dir = make_model(work)
     weight_bytes = sum(p.stat().st_size for p in model_dir.glob("*.safetensors"))
 
-    compile_s, llmc_tps = llmc_decode(build, model_dir, work, args.tokens,
-                                      ("--cpu", args.cpu))
+    art, compile_s = llmc_compile(build, model_dir, work, ("--cpu", args.cpu))
+    llmc_tps = llmc_decode(build, art, model_dir, args.tokens, 1)
     hf_tps = hf_decode(model_dir, args.tokens)
+    llmc_b16 = llmc_decode(build, art, model_dir, args.tokens, 16)
+    hf_b16 = hf_decode(model_dir, args.tokens, 16)
     bw = copy_bandwidth()
     floor_tps = bw / weight_bytes
     fused = report(build, model_dir, work)
@@ -128,6 +137,10 @@ def main():
         ("llmc decode, batch 1", f"{llmc_tps:.2f} tokens/s"),
         ("transformers generate, batch 1", f"{hf_tps:.2f} tokens/s"),
         ("llmc / transformers", f"{llmc_tps / hf_tps:.2f}x (target >= 1.5x)"),
+        ("llmc decode, batch 16", f"{llmc_b16:.2f} tokens/s"),
+        ("transformers generate, batch 16", f"{hf_b16:.2f} tokens/s"),
+        ("llmc / transformers, batch 16",
+         f"{llmc_b16 / hf_b16:.2f}x (target >= 2x)"),
         ("bandwidth floor", f"{floor_tps:.2f} tokens/s "
          f"({weight_bytes / 1e6:.0f} MB of weights at {bw / 1e9:.1f} GB/s "
          "copy bandwidth)"),

@@ -1,10 +1,11 @@
-//===- Generator.cpp - prefill + decode of one sequence -------------------===//
+//===- Generator.cpp - prefill + decode of a batch of sequences -----------===//
 #include "runtime/generate/Generator.h"
 #include "runtime/kv/BlockManager.h"
 #include "runtime/support/Error.h"
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 namespace llmc::rt {
 
@@ -15,92 +16,191 @@ GenerateResult
 Generator::generate(const std::vector<int32_t> &prompt,
                     const GenerateOptions &options,
                     const std::function<void(int32_t)> &onToken) {
-  if (prompt.empty())
-    fail("the prompt is empty");
-  if (static_cast<int64_t>(prompt.size()) > manifest_.maxSeqLen)
-    fail("the prompt has {} tokens but the artifact's --max-seq-len is {}",
-         prompt.size(), manifest_.maxSeqLen);
+  std::function<void(size_t, int32_t)> each;
+  if (onToken)
+    each = [&](size_t, int32_t t) { onToken(t); };
+  return generateBatch({prompt}, options, each).front();
+}
+
+namespace {
+
+/// One sequence of the batch.
+struct Sequence {
+  const std::vector<int32_t> *prompt;
+  size_t prefilled = 0; // prompt tokens already in the KV cache
+  int32_t pending = -1; // sampled, not yet fed back
+  bool done = false;
+  Sampler sampler;
+  GenerateResult result;
+};
+
+} // namespace
+
+std::vector<GenerateResult>
+Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
+                         const GenerateOptions &options,
+                         const std::function<void(size_t, int32_t)> &onToken) {
+  if (prompts.empty())
+    fail("no prompt");
   if (options.maxNewTokens < 0)
     fail("--max-tokens must be >= 0");
-  for (int32_t id : prompt)
-    if (id < 0 || id >= manifest_.vocabSize)
-      fail("prompt token id {} is outside the vocabulary (0..{})", id,
-           manifest_.vocabSize - 1);
+  for (const std::vector<int32_t> &prompt : prompts) {
+    if (prompt.empty())
+      fail("the prompt is empty");
+    if (static_cast<int64_t>(prompt.size()) > manifest_.maxSeqLen)
+      fail("the prompt has {} tokens but the artifact's --max-seq-len is {}",
+           prompt.size(), manifest_.maxSeqLen);
+    for (int32_t id : prompt)
+      if (id < 0 || id >= manifest_.vocabSize)
+        fail("prompt token id {} is outside the vocabulary (0..{})", id,
+             manifest_.vocabSize - 1);
+  }
 
-  const kv::SeqId seq = 0;
   kv::BlockManager blocks(static_cast<int32_t>(executor_.numKvBlocks()),
                           static_cast<int32_t>(manifest_.kvBlockSize));
-  Sampler sampler(options.sampling);
-  GenerateResult result;
-  std::vector<float> logits;
+  std::vector<Sequence> seqs;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    SamplingParams p = options.sampling;
+    p.seed += i; // distinct, reproducible streams
+    seqs.push_back(Sequence{&prompts[i], 0, -1, false, Sampler(p), {}});
+    seqs.back().result.stopReason = "max_tokens";
+  }
   int64_t vocab = manifest_.vocabSize;
+  std::vector<float> logits;
+  auto isEos = [&](int32_t t) {
+    return std::find(manifest_.eosTokenIds.begin(), manifest_.eosTokenIds.end(),
+                     t) != manifest_.eosTokenIds.end();
+  };
 
-  // Runs `ids` (the next tokens of the sequence) and returns the logits row
-  // of the last one when `wantLogits`.
-  auto step = [&](const int32_t *ids, int64_t n, bool wantLogits) {
-    int64_t start = blocks.numTokens(seq);
-    std::optional<kv::Reservation> r = blocks.append(seq, n);
-    if (!r)
-      fail("the KV cache is full ({} blocks)", executor_.numKvBlocks());
-    executor_.copyBlocks(r->copies);
+  // One step over `work`: (sequence, tokens to feed, needs logits).
+  struct Work {
+    size_t seq;
+    std::vector<int32_t> tokens;
+    bool wantLogits;
+  };
+  auto runStep = [&](const std::vector<Work> &work) {
     StepBatch batch;
-    batch.tokenIds.assign(ids, ids + n);
-    for (int64_t i = 0; i < n; ++i) {
-      batch.positions.push_back(static_cast<int32_t>(start + i));
-      batch.seqIds.push_back(0);
-      batch.slotMapping.push_back(static_cast<int32_t>(r->slots[i]));
+    std::vector<size_t> logitsOwner;
+    for (size_t row = 0; row < work.size(); ++row) {
+      const Work &w = work[row];
+      kv::SeqId id = static_cast<kv::SeqId>(w.seq);
+      int64_t start = blocks.numTokens(id);
+      std::optional<kv::Reservation> r =
+          blocks.append(id, static_cast<int64_t>(w.tokens.size()));
+      if (!r)
+        fail("the KV cache is full ({} blocks)", executor_.numKvBlocks());
+      executor_.copyBlocks(r->copies);
+      for (size_t i = 0; i < w.tokens.size(); ++i) {
+        batch.tokenIds.push_back(w.tokens[i]);
+        batch.positions.push_back(static_cast<int32_t>(start + i));
+        batch.seqIds.push_back(static_cast<int32_t>(row));
+        batch.slotMapping.push_back(static_cast<int32_t>(r->slots[i]));
+      }
+      if (w.wantLogits) {
+        batch.logitsIndices.push_back(
+            static_cast<int32_t>(batch.tokenIds.size() - 1));
+        logitsOwner.push_back(w.seq);
+      }
     }
-    const std::vector<int32_t> &table = blocks.blockTable(seq);
-    batch.blockTables.assign(table.begin(), table.end());
-    batch.numSeqs = 1;
-    batch.maxBlocks = static_cast<int64_t>(table.size());
-    if (wantLogits)
-      batch.logitsIndices.push_back(static_cast<int32_t>(n - 1));
+    // Block tables, one row per sequence of the step, padded to the longest.
+    for (const Work &w : work)
+      batch.maxBlocks = std::max<int64_t>(
+          batch.maxBlocks,
+          blocks.blockTable(static_cast<kv::SeqId>(w.seq)).size());
+    batch.numSeqs = static_cast<int64_t>(work.size());
+    batch.blockTables.assign(batch.numSeqs * batch.maxBlocks, 0);
+    for (size_t row = 0; row < work.size(); ++row) {
+      const std::vector<int32_t> &table =
+          blocks.blockTable(static_cast<kv::SeqId>(work[row].seq));
+      std::copy(table.begin(), table.end(),
+                batch.blockTables.begin() + row * batch.maxBlocks);
+    }
     executor_.run(batch, logits);
+
+    // Sample for every sequence that got logits.
+    for (size_t r = 0; r < logitsOwner.size(); ++r) {
+      Sequence &s = seqs[logitsOwner[r]];
+      const float *row = logits.data() + r * vocab;
+      int32_t next = s.sampler.sample(row, vocab);
+      s.result.tokens.push_back(next);
+      if (options.keepLogits)
+        s.result.logits.insert(s.result.logits.end(), row, row + vocab);
+      if (onToken)
+        onToken(logitsOwner[r], next);
+      s.pending = next;
+      int64_t produced = static_cast<int64_t>(s.result.tokens.size());
+      kv::SeqId id = static_cast<kv::SeqId>(logitsOwner[r]);
+      if (!options.ignoreEos && isEos(next)) {
+        s.done = true;
+        s.result.stopReason = "eos";
+      } else if (produced >= options.maxNewTokens) {
+        s.done = true;
+      } else if (blocks.numTokens(id) + 1 > manifest_.maxSeqLen) {
+        s.done = true;
+        s.result.stopReason = "max_seq_len";
+      }
+    }
   };
 
   using Clock = std::chrono::steady_clock;
   auto seconds = [](Clock::time_point since) {
     return std::chrono::duration<double>(Clock::now() - since).count();
   };
-  // Chunked prefill: the last chunk yields the first new token's logits.
-  auto prefillStart = Clock::now();
-  int64_t chunk = manifest_.maxBatchTokens;
-  for (size_t off = 0; off < prompt.size(); off += chunk) {
-    int64_t n = std::min<int64_t>(chunk, prompt.size() - off);
-    step(prompt.data() + off, n, off + n == prompt.size());
-  }
-  result.prefillSeconds = seconds(prefillStart);
+  const size_t budget = static_cast<size_t>(manifest_.maxBatchTokens);
 
-  auto isEos = [&](int32_t t) {
-    return std::find(manifest_.eosTokenIds.begin(), manifest_.eosTokenIds.end(),
-                     t) != manifest_.eosTokenIds.end();
-  };
-  result.stopReason = "max_tokens";
-  while (static_cast<int64_t>(result.tokens.size()) < options.maxNewTokens) {
-    int32_t next = sampler.sample(logits.data(), vocab);
-    result.tokens.push_back(next);
-    if (options.keepLogits)
-      result.logits.insert(result.logits.end(), logits.begin(),
-                           logits.begin() + vocab);
-    if (onToken)
-      onToken(next);
-    if (!options.ignoreEos && isEos(next)) {
-      result.stopReason = "eos";
-      break;
+  // Chunked prefill, several prompts per step when they fit; the step that
+  // completes a prompt yields its first new token.
+  auto prefillStart = Clock::now();
+  if (options.maxNewTokens == 0)
+    for (Sequence &s : seqs)
+      s.done = true;
+  while (true) {
+    std::vector<Work> work;
+    size_t used = 0;
+    for (size_t i = 0; i < seqs.size() && used < budget; ++i) {
+      Sequence &s = seqs[i];
+      size_t left = s.prompt->size() - s.prefilled;
+      if (left == 0)
+        continue;
+      size_t n = std::min(left, budget - used);
+      work.push_back({i,
+                      std::vector<int32_t>(s.prompt->begin() + s.prefilled,
+                                           s.prompt->begin() + s.prefilled + n),
+                      n == left && !s.done});
+      s.prefilled += n;
+      used += n;
     }
-    if (static_cast<int64_t>(result.tokens.size()) >= options.maxNewTokens)
+    if (work.empty())
       break;
-    if (blocks.numTokens(seq) + 1 > manifest_.maxSeqLen) {
-      result.stopReason = "max_seq_len";
-      break;
-    }
-    auto decodeStart = Clock::now();
-    step(&next, 1, true);
-    result.decodeSeconds += seconds(decodeStart);
-    ++result.decodeSteps;
+    runStep(work);
   }
-  return result;
+  double prefillSeconds = seconds(prefillStart);
+
+  // Decode: every live sequence feeds its last token; as many per step as
+  // the token budget allows.
+  double decodeSeconds = 0;
+  int64_t decodeSteps = 0;
+  while (true) {
+    std::vector<Work> work;
+    for (size_t i = 0; i < seqs.size() && work.size() < budget; ++i)
+      if (!seqs[i].done)
+        work.push_back({i, {seqs[i].pending}, true});
+    if (work.empty())
+      break;
+    auto start = Clock::now();
+    runStep(work);
+    decodeSeconds += seconds(start);
+    ++decodeSteps;
+  }
+
+  std::vector<GenerateResult> results;
+  for (Sequence &s : seqs) {
+    s.result.prefillSeconds = prefillSeconds;
+    s.result.decodeSeconds = decodeSeconds;
+    s.result.decodeSteps = decodeSteps;
+    results.push_back(std::move(s.result));
+  }
+  return results;
 }
 
 } // namespace llmc::rt

@@ -1,7 +1,8 @@
-//===- Generator.h - prefill + decode of one sequence -----------*- C++ -*-===//
+//===- Generator.h - prefill + decode of a batch of sequences ---*- C++ -*-===//
 //
-// Drives the step function for one sequence: chunked prefill, then decode,
-// with the KV cache in blocks owned by the block manager.
+// Drives the step function for a fixed batch of sequences: chunked prefill
+// (several prompts per step when they fit), then decode steps holding every
+// live sequence, with the KV cache in blocks owned by the block manager.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_GENERATE_GENERATOR_H
@@ -27,8 +28,8 @@ struct GenerateResult {
   std::vector<int32_t> tokens;
   std::vector<float> logits; // [tokens.size(), vocab] when kept
   std::string stopReason;    // "eos", "max_tokens" or "max_seq_len"
-  double prefillSeconds = 0; // the prompt's steps
-  double decodeSeconds = 0;  // the decode steps
+  double prefillSeconds = 0; // the batch's prefill steps
+  double decodeSeconds = 0;  // the batch's decode steps
   int64_t decodeSteps = 0;
 };
 
@@ -40,6 +41,13 @@ public:
   GenerateResult generate(const std::vector<int32_t> &prompt,
                           const GenerateOptions &options,
                           const std::function<void(int32_t)> &onToken = {});
+
+  /// Generates after each prompt, all in the same steps; sequence i samples
+  /// with seed + i. `onToken(i, token)` sees each new token.
+  std::vector<GenerateResult>
+  generateBatch(const std::vector<std::vector<int32_t>> &prompts,
+                const GenerateOptions &options,
+                const std::function<void(size_t, int32_t)> &onToken = {});
 
 private:
   const Manifest &manifest_;

@@ -37,6 +37,9 @@ def main():
                     help="extra llmc flag (repeatable)")
     ap.add_argument("--llm-run-arg", action="append", default=[],
                     help="extra llm-run flag (repeatable)")
+    ap.add_argument("--batch", action="store_true",
+                    help="run all prompts as one batch (ragged steps) and "
+                         "compare the tokens of each")
     args = ap.parse_args()
 
     model = pathlib.Path(args.model)
@@ -50,6 +53,22 @@ def main():
         art = pathlib.Path(tmp) / "model.llmc"
         run([args.llmc, str(model), "-o", str(art),
              f"--max-seq-len={need}"] + args.llmc_arg)
+        if args.batch:
+            cmd = [args.llm_run, str(art), "--weights", str(model),
+                   "--max-tokens", "32", "--ignore-eos", "--format", "json"]
+            for p in prompts:
+                ids = np.load(golden / f"p{p['index']}.prompt_ids.npy")
+                cmd += ["--prompt-ids", " ".join(map(str, ids.tolist()))]
+            outs = json.loads(run(cmd + args.llm_run_arg))
+            for p, out in zip(prompts, outs):
+                want = np.load(golden / f"p{p['index']}.ids.npy").tolist()
+                if out["token_ids"] != want:
+                    sys.exit(f"{model.name} p{p['index']} in a batch of "
+                             f"{len(prompts)}: greedy tokens differ\n"
+                             f"  llmc: {out['token_ids']}\n  HF:   {want}")
+            print(f"{model.name}: {len(prompts)} prompts in one batch, "
+                  "tokens identical")
+            return
         worst = 0.0
         for p in prompts:
             i = p["index"]

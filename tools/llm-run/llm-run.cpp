@@ -62,8 +62,8 @@ size_t stableLength(const std::string &text) {
 
 int main(int argc, char **argv) {
   CLI::App app{"llm-run: generate text with an llmc artifact"};
-  std::string artifactDir, weightsDir, prompt, promptIds, format = "text",
-                                                          dumpLogits;
+  std::string artifactDir, weightsDir, format = "text", dumpLogits;
+  std::vector<std::string> prompts, promptIds;
   int64_t maxTokens = 32;
   SamplingParams sampling;
   bool ignoreEos = false;
@@ -72,9 +72,12 @@ int main(int argc, char **argv) {
   app.add_option("--weights", weightsDir,
                  "model directory with the safetensors weights")
       ->required();
-  auto *p = app.add_option("--prompt", prompt, "prompt text");
+  auto *p = app.add_option("--prompt", prompts,
+                           "prompt text; repeat to generate for several "
+                           "prompts in the same steps");
   auto *pi = app.add_option("--prompt-ids", promptIds,
-                            "prompt as token ids, e.g. \"1 2 3\"");
+                            "prompt as token ids, e.g. \"1 2 3\"; "
+                            "repeatable");
   p->excludes(pi);
   app.add_option("--max-tokens", maxTokens, "new tokens at most")
       ->capture_default_str();
@@ -98,26 +101,31 @@ int main(int argc, char **argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    if (prompt.empty() && promptIds.empty())
+    if (prompts.empty() && promptIds.empty())
       fail("give the prompt with --prompt TEXT or --prompt-ids \"1 2 3\"");
     auto loadStart = std::chrono::steady_clock::now();
     Artifact artifact(artifactDir);
     const Manifest &m = artifact.manifest();
     std::unique_ptr<Tokenizer> tokenizer = loadTokenizer(artifact);
-    std::vector<int32_t> ids;
-    if (!promptIds.empty()) {
-      ids = parseIds(promptIds);
-    } else {
+    std::vector<std::vector<int32_t>> batch;
+    for (const std::string &text : promptIds)
+      batch.push_back(parseIds(text));
+    for (const std::string &text : prompts) {
       if (!tokenizer)
         fail("{}: the artifact has no tokenizer.json; use --prompt-ids",
              artifactDir);
-      ids = tokenizer->encode(prompt);
+      batch.push_back(tokenizer->encode(text));
     }
+    bool single = batch.size() == 1;
+    if (!single && !dumpLogits.empty())
+      fail("--dump-logits takes a single prompt");
 
     SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
     AlignedBuffer weights = bindWeights(m, checkpoint);
-    int64_t blocks = (m.maxSeqLen + m.kvBlockSize - 1) / m.kvBlockSize;
-    CpuExecutor executor(artifact, std::move(weights), blocks, threads);
+    int64_t blocksPerSeq = (m.maxSeqLen + m.kvBlockSize - 1) / m.kvBlockSize;
+    CpuExecutor executor(artifact, std::move(weights),
+                         blocksPerSeq * static_cast<int64_t>(batch.size()),
+                         threads);
     double loadSeconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - loadStart)
                              .count();
@@ -129,10 +137,11 @@ int main(int argc, char **argv) {
     opts.sampling = sampling;
     opts.keepLogits = !dumpLogits.empty();
 
-    bool stream = format == "text";
+    // A single prompt in text mode streams; several print when done.
+    bool stream = format == "text" && single;
     std::vector<int32_t> generated;
     size_t shown = 0;
-    auto onToken = [&](int32_t t) {
+    auto onToken = [&](size_t, int32_t t) {
       if (!stream)
         return;
       generated.push_back(t);
@@ -147,30 +156,48 @@ int main(int argc, char **argv) {
         shown = n;
       }
     };
-    GenerateResult r = generator.generate(ids, opts, onToken);
+    std::vector<GenerateResult> results =
+        generator.generateBatch(batch, opts, onToken);
+    auto textOf = [&](const std::vector<int32_t> &ids) -> std::string {
+      if (tokenizer)
+        return tokenizer->decode(ids);
+      std::string out;
+      for (int32_t t : ids)
+        out += (out.empty() ? "" : " ") + std::to_string(t);
+      return out;
+    };
     if (stream) {
-      if (tokenizer) {
-        std::string text = tokenizer->decode(generated);
-        std::cout << text.substr(std::min(shown, text.size()));
-      }
-      std::cout << std::endl;
+      std::string text = textOf(generated);
+      std::cout << (tokenizer ? text.substr(std::min(shown, text.size()))
+                              : std::string())
+                << std::endl;
+    } else if (format == "text") {
+      for (const GenerateResult &r : results)
+        std::cout << textOf(r.tokens) << "\n";
+      std::cout << std::flush;
     } else {
-      nlohmann::json out;
-      out["prompt_ids"] = ids;
-      out["token_ids"] = r.tokens;
-      out["text"] = tokenizer ? tokenizer->decode(r.tokens) : "";
-      out["stop_reason"] = r.stopReason;
-      out["timing"] = {{"load_s", loadSeconds},
-                       {"prefill_s", r.prefillSeconds},
-                       {"decode_s", r.decodeSeconds},
-                       {"decode_steps", r.decodeSteps}};
-      std::cout << out.dump(-1, ' ', false,
-                            nlohmann::json::error_handler_t::replace)
+      nlohmann::json all = nlohmann::json::array();
+      for (size_t i = 0; i < results.size(); ++i) {
+        const GenerateResult &r = results[i];
+        nlohmann::json out;
+        out["prompt_ids"] = batch[i];
+        out["token_ids"] = r.tokens;
+        out["text"] = tokenizer ? tokenizer->decode(r.tokens) : "";
+        out["stop_reason"] = r.stopReason;
+        out["timing"] = {{"load_s", loadSeconds},
+                         {"prefill_s", r.prefillSeconds},
+                         {"decode_s", r.decodeSeconds},
+                         {"decode_steps", r.decodeSteps}};
+        all.push_back(std::move(out));
+      }
+      std::cout << (single ? all[0] : all)
+                       .dump(-1, ' ', false,
+                             nlohmann::json::error_handler_t::replace)
                 << std::endl;
     }
     if (!dumpLogits.empty())
-      writeNpy(dumpLogits, r.logits.data(),
-               static_cast<int64_t>(r.tokens.size()), m.vocabSize);
+      writeNpy(dumpLogits, results[0].logits.data(),
+               static_cast<int64_t>(results[0].tokens.size()), m.vocabSize);
   } catch (const Error &e) {
     std::cerr << "llm-run: error: " << e.what() << std::endl;
     return 1;

@@ -633,26 +633,29 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
             });
             return bias ? add(acc, load(bias, {row})) : acc;
           };
-          loopNest({dim(x, 0), dim(out, 1)}, 1, [&](ValueRange iv) {
+          // Weight-stationary: output channels outside (split across
+          // threads), token rows inside, so each weight row is read from
+          // memory once per step however many tokens it holds.
+          loopNest({dim(out, 1), dim(x, 0)}, 0, [&](ValueRange nm) {
+            Value n = nm[0], m = nm[1];
             Value y;
             switch (epilogue) {
             case tfm::Epilogue::None:
-              y = channel(iv[0], iv[1]);
+              y = channel(m, n);
               break;
             case tfm::Epilogue::SwiGLU: {
-              Value up = channel(iv[0], addi(iv[1], dim(out, 1)));
-              y = mul(silu(channel(iv[0], iv[1])), up);
+              Value up = channel(m, addi(n, dim(out, 1)));
+              y = mul(silu(channel(m, n)), up);
               break;
             }
             case tfm::Epilogue::GELU:
             case tfm::Epilogue::GELUTanh:
-              y = gelu(channel(iv[0], iv[1]),
-                       epilogue == tfm::Epilogue::GELUTanh);
+              y = gelu(channel(m, n), epilogue == tfm::Epilogue::GELUTanh);
               break;
             }
             if (res)
-              y = add(y, load(res, iv));
-            store(y, out, iv);
+              y = add(y, load(res, {m, n}));
+            store(y, out, {m, n});
           });
         });
       })
@@ -726,47 +729,61 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
         mapping[q.getValueCacheOut()] = vc;
         return single(q.getQuery(), {dim(x, 0)}, [&](Value out) {
           Value k = dim(x, 1);
-          loop(idx(0), dim(x, 0), [&](Value t) {
-            // One projected channel: row `row` of the weight for token t.
-            auto channel = [&](Value row) {
-              Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
-                return dotStep(a, load(x, {t, kk}), load(w, {row, kk}));
-              });
-              return bias ? add(acc, load(bias, {row})) : acc;
-            };
-            Value p =
-                arith::SIToFPOp::create(b, loc, b.getF32Type(), load(pos, {t}));
-            Value base =
-                rope ? (table ? table : ropeBase(rp, seqIds, pos, t)) : Value();
-            // Head `head` of the rows starting at `first`, rotated when
-            // `rotate`, stored by `put(channel index, value)`.
-            auto emitHead = [&](Value first, bool rotate,
-                                function_ref<void(Value, Value)> put) {
-              int64_t from = 0;
-              if (rotate) {
-                int64_t half = rp.rot / 2;
-                loop(idx(0), idx(half), [&](Value i) {
-                  Value i2 = addi(i, idx(half));
-                  Value x1 = channel(addi(first, i));
-                  Value x2 = channel(addi(first, i2));
-                  Value angle = mul(p, ropeFreq(rp, base, i));
-                  Value c = math::CosOp::create(b, loc, angle);
-                  Value s = math::SinOp::create(b, loc, angle);
-                  put(i, sub(mul(x1, c), mul(x2, s)));
-                  put(i2, add(mul(x2, c), mul(x1, s)));
+          // Heads outside (split across threads), tokens inside: a head's
+          // weight rows stay in cache across the step's tokens.
+          auto forTokens = [&](function_ref<void(
+                                   Value,
+                                   function_ref<void(
+                                       Value, bool,
+                                       function_ref<void(Value, Value)>)>)>
+                                   body) {
+            loop(idx(0), dim(x, 0), [&](Value t) {
+              // One projected channel: row `row` of the weight for token t.
+              auto channel = [&](Value row) {
+                Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
+                  return dotStep(a, load(x, {t, kk}), load(w, {row, kk}));
                 });
-                from = rp.rot;
-              }
-              loop(idx(from), idx(headDim),
-                   [&](Value i) { put(i, channel(addi(first, i))); });
-            };
-            sharedLoop(idx(heads), [&](Value h) {
+                return bias ? add(acc, load(bias, {row})) : acc;
+              };
+              Value p = arith::SIToFPOp::create(b, loc, b.getF32Type(),
+                                                load(pos, {t}));
+              Value base = rope ? (table ? table : ropeBase(rp, seqIds, pos, t))
+                                : Value();
+              // The head whose rows start at `first`, rotated when `rotate`,
+              // stored by `put(channel index, value)`.
+              auto emitHead = [&](Value first, bool rotate,
+                                  function_ref<void(Value, Value)> put) {
+                int64_t from = 0;
+                if (rotate) {
+                  int64_t half = rp.rot / 2;
+                  loop(idx(0), idx(half), [&](Value i) {
+                    Value i2 = addi(i, idx(half));
+                    Value x1 = channel(addi(first, i));
+                    Value x2 = channel(addi(first, i2));
+                    Value angle = mul(p, ropeFreq(rp, base, i));
+                    Value c = math::CosOp::create(b, loc, angle);
+                    Value s = math::SinOp::create(b, loc, angle);
+                    put(i, sub(mul(x1, c), mul(x2, s)));
+                    put(i2, add(mul(x2, c), mul(x1, s)));
+                  });
+                  from = rp.rot;
+                }
+                loop(idx(from), idx(headDim),
+                     [&](Value i) { put(i, channel(addi(first, i))); });
+              };
+              body(t, emitHead);
+            });
+          };
+          sharedLoop(idx(heads), [&](Value h) {
+            forTokens([&](Value t, auto emitHead) {
               emitHead(muli(h, idx(headDim)), rope, [&](Value i, Value v) {
                 store(v, out, {t, h, i});
               });
             });
-            atSlot(slots, t, blockSize, [&](Value blk, Value off) {
-              sharedLoop(idx(kvHeads), [&](Value g) {
+          });
+          sharedLoop(idx(kvHeads), [&](Value g) {
+            forTokens([&](Value t, auto emitHead) {
+              atSlot(slots, t, blockSize, [&](Value blk, Value off) {
                 Value keyRow = muli(addi(idx(heads), g), idx(headDim));
                 emitHead(keyRow, rope, [&](Value i, Value v) {
                   store(v, kc, {blk, off, g, i});
