@@ -61,6 +61,39 @@ SmallVector<StringRef> opsOf(Operation *op) {
   return ops;
 }
 
+/// How convert-tfm-to-loops runs the kernel: the dimension split across
+/// threads, the loop order, and what LLVM vectorizes (for the --cpu
+/// target's vector width).
+llvm::json::Object scheduleOf(Operation *op) {
+  StringRef parallel = "rows", order = "rows, columns", vector = "columns";
+  if (isa<tfm::LinearOp>(op)) {
+    parallel = "output channels";
+    order = "output channels, tokens, k";
+    vector = "k (reduction)";
+  } else if (isa<tfm::QKVRopeCacheOp>(op)) {
+    parallel = "query heads, then kv heads";
+    order = "heads, tokens, head channels, k";
+    vector = "k (reduction)";
+  } else if (isa<tfm::AttentionOp>(op)) {
+    parallel = "heads";
+    order = "tokens, heads, keys (two passes), head_dim";
+    vector = "head_dim (reduction)";
+  } else if (isa<tfm::RoPEOp>(op)) {
+    parallel = "heads";
+    order = "tokens, heads, pairs";
+  } else if (isa<tfm::MatmulOp>(op)) {
+    parallel = "n";
+    order = "batch, m, n, k";
+    vector = "k (reduction)";
+  } else if (isa<tfm::GatherLastTokensOp>(op)) {
+    parallel = "columns";
+  }
+  return llvm::json::Object{{"parallel", parallel.str()},
+                            {"loop_order", order.str()},
+                            {"vectorized", vector.str()},
+                            {"tiling", "none"}};
+}
+
 /// Estimated flops of `op` for one token and one key in context.
 int64_t flopsOf(Operation *op) {
   if (auto l = dyn_cast<tfm::LinearOp>(op)) {
@@ -151,7 +184,7 @@ llvm::json::Object buildReport(ModuleOp module) {
           {"name", op.getName().stripDialect().str()},
           {"layer", layer ? llvm::json::Value(*layer) : nullptr},
           {"ops", std::move(ops)},
-          {"schedule", llvm::json::Object{{"strategy", "scalar loops"}}},
+          {"schedule", scheduleOf(&op)},
           {"bytes_moved", bytesOf(&op)},
           {"flops", flopsOf(&op)}});
     }
