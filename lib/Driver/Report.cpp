@@ -66,10 +66,12 @@ SmallVector<StringRef> opsOf(Operation *op) {
 /// target's vector width).
 llvm::json::Object scheduleOf(Operation *op) {
   StringRef parallel = "rows", order = "rows, columns", vector = "columns";
+  StringRef tiling = "none";
   if (isa<tfm::LinearOp>(op)) {
     parallel = "output channels";
-    order = "output channels, tokens, k";
+    order = "output channels, token blocks, k";
     vector = "k (reduction)";
+    tiling = "4 token rows per weight load";
   } else if (isa<tfm::QKVRopeCacheOp>(op)) {
     parallel = "query heads, then kv heads";
     order = "heads, tokens, head channels, k";
@@ -91,7 +93,7 @@ llvm::json::Object scheduleOf(Operation *op) {
   return llvm::json::Object{{"parallel", parallel.str()},
                             {"loop_order", order.str()},
                             {"vectorized", vector.str()},
-                            {"tiling", "none"}};
+                            {"tiling", tiling.str()}};
 }
 
 /// Estimated flops of `op` for one token and one key in context.

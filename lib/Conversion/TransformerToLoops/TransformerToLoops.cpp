@@ -627,35 +627,73 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           Value x = collapse(in, 1), out = collapse(outBuf, 1);
           Value res = residual ? collapse(residual, 1) : Value();
           Value k = dim(x, 1);
-          auto channel = [&](Value m, Value row) {
-            Value acc = reduce(idx(0), k, f32(0), [&](Value kk, Value a) {
-              return dotStep(a, load(x, {m, kk}), load(w, {row, kk}));
-            });
-            return bias ? add(acc, load(bias, {row})) : acc;
+          Value width = dim(out, 1);
+          // The weight rows an output channel needs (gate and up for
+          // swiglu), for the token rows `ms`, in one pass over k: each
+          // weight element loaded once feeds every row (register blocking).
+          auto outputs = [&](Value n, ArrayRef<Value> ms) {
+            SmallVector<Value> rows{n};
+            if (epilogue == tfm::Epilogue::SwiGLU)
+              rows.push_back(addi(n, width));
+            SmallVector<Value> init(rows.size() * ms.size(), f32(0));
+            auto forOp = scf::ForOp::create(b, loc, idx(0), k, idx(1), init);
+            {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPointToStart(forOp.getBody());
+              Value kk = forOp.getInductionVar();
+              SmallVector<Value> next;
+              for (auto [r, row] : llvm::enumerate(rows)) {
+                Value wv = load(w, {row, kk});
+                for (auto [i, m] : llvm::enumerate(ms))
+                  next.push_back(
+                      dotStep(forOp.getRegionIterArgs()[r * ms.size() + i],
+                              load(x, {m, kk}), wv));
+              }
+              scf::YieldOp::create(b, loc, next);
+            }
+            for (auto [i, m] : llvm::enumerate(ms)) {
+              auto dotOf = [&](size_t r) {
+                Value acc = forOp.getResult(r * ms.size() + i);
+                return bias ? add(acc, load(bias, {rows[r]})) : acc;
+              };
+              Value y;
+              switch (epilogue) {
+              case tfm::Epilogue::None:
+                y = dotOf(0);
+                break;
+              case tfm::Epilogue::SwiGLU:
+                y = mul(silu(dotOf(0)), dotOf(1));
+                break;
+              case tfm::Epilogue::GELU:
+              case tfm::Epilogue::GELUTanh:
+                y = gelu(dotOf(0), epilogue == tfm::Epilogue::GELUTanh);
+                break;
+              }
+              if (res)
+                y = add(y, load(res, {m, n}));
+              store(y, out, {m, n});
+            }
           };
           // Weight-stationary: output channels outside (split across
-          // threads), token rows inside, so each weight row is read from
-          // memory once per step however many tokens it holds.
-          loopNest({dim(out, 1), dim(x, 0)}, 0, [&](ValueRange nm) {
-            Value n = nm[0], m = nm[1];
-            Value y;
-            switch (epilogue) {
-            case tfm::Epilogue::None:
-              y = channel(m, n);
-              break;
-            case tfm::Epilogue::SwiGLU: {
-              Value up = channel(m, addi(n, dim(out, 1)));
-              y = mul(silu(channel(m, n)), up);
-              break;
+          // threads), token rows inside in blocks of kRowBlock, so each
+          // weight row is read from memory once per step.
+          constexpr int64_t kRowBlock = 4;
+          Value rowsTotal = dim(x, 0);
+          Value blocked =
+              muli(arith::DivUIOp::create(b, loc, rowsTotal, idx(kRowBlock)),
+                   idx(kRowBlock));
+          sharedLoop(width, [&](Value n) {
+            auto blockLoop =
+                scf::ForOp::create(b, loc, idx(0), blocked, idx(kRowBlock));
+            {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPointToStart(blockLoop.getBody());
+              SmallVector<Value> ms;
+              for (int64_t i = 0; i < kRowBlock; ++i)
+                ms.push_back(addi(blockLoop.getInductionVar(), idx(i)));
+              outputs(n, ms);
             }
-            case tfm::Epilogue::GELU:
-            case tfm::Epilogue::GELUTanh:
-              y = gelu(channel(m, n), epilogue == tfm::Epilogue::GELUTanh);
-              break;
-            }
-            if (res)
-              y = add(y, load(res, {m, n}));
-            store(y, out, {m, n});
+            loop(blocked, rowsTotal, [&](Value m) { outputs(n, {m}); });
           });
         });
       })
