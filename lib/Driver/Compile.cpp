@@ -213,6 +213,9 @@ Error compile(const CompileOptions &opts) {
     pm.addPass(createFuseQKVRopeCache());
     pm.addPass(createFuseEpilogues());
   }
+  ChooseSchedulesOptions sched;
+  sched.vectorRegisters = vectorRegisters(opts.cpu);
+  pm.addPass(createChooseSchedules(sched));
   PlanMemoryOptions plan;
   plan.maxTokens = opts.maxBatchTokens;
   pm.addPass(createPlanMemory(plan));

@@ -66,12 +66,18 @@ SmallVector<StringRef> opsOf(Operation *op) {
 /// target's vector width).
 llvm::json::Object scheduleOf(Operation *op) {
   StringRef parallel = "rows", order = "rows, columns", vector = "columns";
-  StringRef tiling = "none";
+  std::string tiling = "none";
   if (isa<tfm::LinearOp>(op)) {
     parallel = "output channels";
-    order = "output channels, token blocks, k";
+    order = "token tiles, output channel blocks, token row blocks, k";
     vector = "k (reduction)";
-    tiling = "4 token rows per weight load";
+    if (auto s = op->getAttrOfType<DictionaryAttr>("llmc.schedule"))
+      tiling = llvm::formatv("{0} token rows x {1} output channels per pass, "
+                             "{2}-row cache tiles",
+                             s.getAs<IntegerAttr>("row_block").getInt(),
+                             s.getAs<IntegerAttr>("channel_block").getInt(),
+                             s.getAs<IntegerAttr>("tile_rows").getInt())
+                   .str();
   } else if (isa<tfm::QKVRopeCacheOp>(op)) {
     parallel = "query heads, then kv heads";
     order = "heads, tokens, head channels, k";
@@ -93,7 +99,7 @@ llvm::json::Object scheduleOf(Operation *op) {
   return llvm::json::Object{{"parallel", parallel.str()},
                             {"loop_order", order.str()},
                             {"vectorized", vector.str()},
-                            {"tiling", tiling.str()}};
+                            {"tiling", tiling}};
 }
 
 /// Estimated flops of `op` for one token and one key in context.

@@ -48,6 +48,23 @@ void buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+int64_t vectorRegisters(llvm::StringRef cpu) {
+  if (cpu == "native")
+    return llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 32 : 16;
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return 16;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  if (!sti || !sti->isCPUStringValid(cpu))
+    return 16;
+  return sti->checkFeatures("+avx512f") ? 32 : 16;
+}
+
 static llvm::Error optimize(llvm::Module &m, llvm::TargetMachine &tm,
                             unsigned optLevel) {
   llvm::LoopAnalysisManager lam;

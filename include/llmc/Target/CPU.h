@@ -19,6 +19,10 @@ struct CPUOptions {
   unsigned optLevel = 3;
 };
 
+/// Vector registers of `cpu` ("native" or an LLVM x86 CPU name): 32 with
+/// AVX-512, else 16. Unknown names count as 16 (the compile reports them).
+int64_t vectorRegisters(llvm::StringRef cpu);
+
 /// The standard lowering after convert-tfm-to-loops: memref/scf/arith/math
 /// to the LLVM dialect.
 void buildLowerToLLVMPipeline(mlir::OpPassManager &pm);

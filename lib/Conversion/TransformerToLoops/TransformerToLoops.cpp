@@ -628,73 +628,115 @@ LogicalResult StepLowering::lowerOp(Operation *op) {
           Value res = residual ? collapse(residual, 1) : Value();
           Value k = dim(x, 1);
           Value width = dim(out, 1);
-          // The weight rows an output channel needs (gate and up for
-          // swiglu), for the token rows `ms`, in one pass over k: each
-          // weight element loaded once feeds every row (register blocking).
-          auto outputs = [&](Value n, ArrayRef<Value> ms) {
-            SmallVector<Value> rows{n};
-            if (epilogue == tfm::Epilogue::SwiGLU)
-              rows.push_back(addi(n, width));
+          int64_t perChannel = epilogue == tfm::Epilogue::SwiGLU ? 2 : 1;
+          // Register blocking from tfm-choose-schedules, or the cost
+          // model's choice for a 16-register x86-64 when it did not run.
+          auto [rowBlock, channelBlock] =
+              tfm::chooseLinearBlocking(perChannel, 16);
+          int64_t tileRows = tfm::chooseTileRows(
+              l.getWeight().getType().getDimSize(1), rowBlock);
+          if (auto sched = l->getAttrOfType<DictionaryAttr>("llmc.schedule")) {
+            if (auto r = sched.getAs<IntegerAttr>("row_block"))
+              rowBlock = r.getInt();
+            if (auto q = sched.getAs<IntegerAttr>("channel_block"))
+              channelBlock = q.getInt();
+            if (auto t = sched.getAs<IntegerAttr>("tile_rows"))
+              tileRows = t.getInt();
+          }
+          // Output channels `ns` for token rows `ms` in one pass over k:
+          // each weight vector loaded feeds every row, each input vector
+          // every channel; the accumulators stay in registers.
+          auto outputs = [&](ArrayRef<Value> ns, ArrayRef<Value> ms) {
+            SmallVector<Value> rows; // weight rows: gate (and up) per channel
+            for (Value n : ns) {
+              rows.push_back(n);
+              if (perChannel == 2)
+                rows.push_back(addi(n, width));
+            }
             SmallVector<Value> init(rows.size() * ms.size(), f32(0));
             auto forOp = scf::ForOp::create(b, loc, idx(0), k, idx(1), init);
             {
               OpBuilder::InsertionGuard g(b);
               b.setInsertionPointToStart(forOp.getBody());
               Value kk = forOp.getInductionVar();
+              SmallVector<Value> xs;
+              for (Value m : ms)
+                xs.push_back(load(x, {m, kk}));
               SmallVector<Value> next;
               for (auto [r, row] : llvm::enumerate(rows)) {
                 Value wv = load(w, {row, kk});
-                for (auto [i, m] : llvm::enumerate(ms))
-                  next.push_back(
-                      dotStep(forOp.getRegionIterArgs()[r * ms.size() + i],
-                              load(x, {m, kk}), wv));
+                for (size_t i = 0; i < ms.size(); ++i)
+                  next.push_back(dotStep(
+                      forOp.getRegionIterArgs()[r * ms.size() + i], xs[i], wv));
               }
               scf::YieldOp::create(b, loc, next);
             }
-            for (auto [i, m] : llvm::enumerate(ms)) {
-              auto dotOf = [&](size_t r) {
-                Value acc = forOp.getResult(r * ms.size() + i);
-                return bias ? add(acc, load(bias, {rows[r]})) : acc;
-              };
-              Value y;
-              switch (epilogue) {
-              case tfm::Epilogue::None:
-                y = dotOf(0);
-                break;
-              case tfm::Epilogue::SwiGLU:
-                y = mul(silu(dotOf(0)), dotOf(1));
-                break;
-              case tfm::Epilogue::GELU:
-              case tfm::Epilogue::GELUTanh:
-                y = gelu(dotOf(0), epilogue == tfm::Epilogue::GELUTanh);
-                break;
+            for (auto [c, n] : llvm::enumerate(ns)) {
+              for (auto [i, m] : llvm::enumerate(ms)) {
+                auto dotOf = [&](size_t which) {
+                  size_t r = c * perChannel + which;
+                  Value acc = forOp.getResult(r * ms.size() + i);
+                  return bias ? add(acc, load(bias, {rows[r]})) : acc;
+                };
+                Value y;
+                switch (epilogue) {
+                case tfm::Epilogue::None:
+                  y = dotOf(0);
+                  break;
+                case tfm::Epilogue::SwiGLU:
+                  y = mul(silu(dotOf(0)), dotOf(1));
+                  break;
+                case tfm::Epilogue::GELU:
+                case tfm::Epilogue::GELUTanh:
+                  y = gelu(dotOf(0), epilogue == tfm::Epilogue::GELUTanh);
+                  break;
+                }
+                if (res)
+                  y = add(y, load(res, {m, n}));
+                store(y, out, {m, n});
               }
-              if (res)
-                y = add(y, load(res, {m, n}));
-              store(y, out, {m, n});
             }
           };
-          // Weight-stationary: output channels outside (split across
-          // threads), token rows inside in blocks of kRowBlock, so each
-          // weight row is read from memory once per step.
-          constexpr int64_t kRowBlock = 4;
-          Value rowsTotal = dim(x, 0);
-          Value blocked =
-              muli(arith::DivUIOp::create(b, loc, rowsTotal, idx(kRowBlock)),
-                   idx(kRowBlock));
-          sharedLoop(width, [&](Value n) {
-            auto blockLoop =
-                scf::ForOp::create(b, loc, idx(0), blocked, idx(kRowBlock));
+          // `body(first)` for blocks of `block` in [lb, ub), then one at a
+          // time for the remainder.
+          auto blocked = [&](Value lb, Value ub, int64_t block,
+                             function_ref<void(ArrayRef<Value>)> body) {
+            Value full =
+                addi(lb, muli(arith::DivUIOp::create(
+                                  b, loc, arith::SubIOp::create(b, loc, ub, lb),
+                                  idx(block)),
+                              idx(block)));
+            auto blockLoop = scf::ForOp::create(b, loc, lb, full, idx(block));
             {
               OpBuilder::InsertionGuard g(b);
               b.setInsertionPointToStart(blockLoop.getBody());
-              SmallVector<Value> ms;
-              for (int64_t i = 0; i < kRowBlock; ++i)
-                ms.push_back(addi(blockLoop.getInductionVar(), idx(i)));
-              outputs(n, ms);
+              SmallVector<Value> ivs;
+              for (int64_t i = 0; i < block; ++i)
+                ivs.push_back(addi(blockLoop.getInductionVar(), idx(i)));
+              body(ivs);
             }
-            loop(blocked, rowsTotal, [&](Value m) { outputs(n, {m}); });
-          });
+            loop(full, ub, [&](Value iv) { body({iv}); });
+          };
+          // Weight-stationary: blocks of output channels outside (this
+          // thread's share), blocks of token rows inside, so each weight
+          // row is read from memory once per step.
+          // Long prefills go through in tiles of `tileRows` token rows
+          // whose inputs fit in cache, each tile sweeping the weights once.
+          auto [first, last] = share(width);
+          Value rowsTotal = dim(x, 0);
+          auto tiles =
+              scf::ForOp::create(b, loc, idx(0), rowsTotal, idx(tileRows));
+          {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPointToStart(tiles.getBody());
+            Value t0 = tiles.getInductionVar();
+            Value t1 = arith::MinUIOp::create(b, loc, addi(t0, idx(tileRows)),
+                                              rowsTotal);
+            blocked(first, last, channelBlock, [&](ArrayRef<Value> ns) {
+              blocked(t0, t1, rowBlock,
+                      [&](ArrayRef<Value> ms) { outputs(ns, ms); });
+            });
+          }
         });
       })
       .Case<tfm::MatmulOp>([&](tfm::MatmulOp m) {

@@ -42,13 +42,24 @@
 // CHECK: %[[LAST:.*]] = memref.view %[[SCRATCH]][%c512]
 // CHECK: memref.load %[[LI]]
 // CHECK: %[[HEAD:.*]] = memref.view %[[W]][%c320][] : memref<?xi8> to memref<10x8xf32>
-// The LM head splits its 10 output channels across the threads.
+// The LM head splits its 10 output channels across the threads, then
+// (no tfm-choose-schedules: the 16-register default) goes through token
+// tiles of 4096 rows (128 KiB of 8-wide inputs), computing blocks of 2
+// channels x 4 token rows per pass over k, the remainders one by one.
 // CHECK: %[[B0:.*]] = arith.muli %[[TID]], %c10
 // CHECK: %[[BEGIN:.*]] = arith.divui %[[B0]], %[[NT]]
 // CHECK: %[[E1:.*]] = arith.muli %{{.*}}, %c10
 // CHECK: %[[END:.*]] = arith.divui %[[E1]], %[[NT]]
-// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[END]]
+// CHECK: scf.for %[[T0:.*]] = %c0 to %{{.*}} step %c4096
+// CHECK: %[[SPAN:.*]] = arith.subi %[[END]], %[[BEGIN]]
+// CHECK: %[[NB:.*]] = arith.divui %[[SPAN]], %c2
+// CHECK: %[[NB2:.*]] = arith.muli %[[NB]], %c2
+// CHECK: %[[CFULL:.*]] = arith.addi %[[BEGIN]], %[[NB2]]
+// CHECK: scf.for %{{.*}} = %[[BEGIN]] to %[[CFULL]] step %c2
+// CHECK: scf.for %{{.*}} = %[[T0]] to %{{.*}} step %c4
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32)
 // CHECK: memref.store {{.*}}, %[[OUT]]
+// CHECK: scf.for %{{.*}} = %[[CFULL]] to %[[END]] step %c1
 // CHECK: call @llmc_barrier()
 // CHECK-NOT: func.func @step
 func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) {

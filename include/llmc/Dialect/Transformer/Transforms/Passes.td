@@ -89,4 +89,34 @@ def FuseEpilogues : Pass<"tfm-fuse-epilogues", "mlir::ModuleOp"> {
   }];
 }
 
+def ChooseSchedules : Pass<"tfm-choose-schedules", "mlir::ModuleOp"> {
+  let summary = "Choose each linear kernel's register blocking for the "
+                "target";
+  let description = [{
+    Sets `llmc.schedule = {row_block = r, channel_block = q, tile_rows = t}`
+    on every
+    `tfm.linear`: the kernel computes r token rows times q output channels
+    per pass over k, every weight vector loaded once for r rows and every
+    input vector once for q channels (the lowering vectorizes k).
+
+    Cost model: with c weight rows per output channel (2 for swiglu, else
+    1), one pass holds r*q*c accumulators, q*c weight vectors and one input
+    vector in vector registers, and does r*q*c FMAs for q*c + r loads.
+    Among r in {1, 2, 4, 8} and q in {1, 2, 4} with
+    r*q*c + q*c + 1 <= `vector-registers`, pick the highest FMAs per load,
+    then the larger r (prefill and batches have many rows). x86-64 with
+    AVX-512 has 32 vector registers, AVX2 and SSE 16; llmc passes the
+    number for its --cpu.
+
+    Cache tiling: token rows go through in tiles of `tile_rows` whose
+    inputs (`tile_rows * k` f32) fit 128 KiB, half of a 256 KiB per-core
+    cache share, so a tile's inputs stay cached while the weights stream
+    past once per tile; `tile_rows` is a multiple of r.
+  }];
+  let options = [
+    Option<"vectorRegisters", "vector-registers", "int64_t",
+           /*default=*/"16", "vector registers of the target">
+  ];
+}
+
 #endif // LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_TD
