@@ -208,6 +208,7 @@ Error compile(const CompileOptions &opts) {
   PassManager pm(&ctx);
   instrument(pm);
   if (opts.fuse) {
+    pm.addPass(createHoistGather());
     pm.addPass(createMergeProjections());
     pm.addPass(createFuseAddNorm());
     pm.addPass(createFuseQKVRopeCache());

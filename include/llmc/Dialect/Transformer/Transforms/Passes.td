@@ -47,6 +47,18 @@ def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
   }];
 }
 
+def HoistGather : Pass<"tfm-hoist-gather", "mlir::ModuleOp"> {
+  let summary = "Compute the LM head (and what feeds it) only for the rows "
+                "that need logits";
+  let description = [{
+    Moves `tfm.gather_last_tokens` above the row-wise ops that produce its
+    input (norms, linears without a residual, pointwise activations) as long
+    as they have no other user, so the final norm and the LM head run on
+    the sampled rows instead of every token of the step. The importer
+    already emits this order; the pass gives it to any tfm step.
+  }];
+}
+
 def FuseAddNorm : Pass<"tfm-fuse-add-norm", "mlir::ModuleOp"> {
   let summary = "Fuse a residual add into the RMSNorm / LayerNorm that "
                 "reads it";
