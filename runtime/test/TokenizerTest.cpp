@@ -17,20 +17,26 @@ std::string modelDir(const char *model) {
   return std::string(LLMC_MODELS_DIR) + "/" + model;
 }
 
-// tokenizer_cases.json was produced by Hugging Face's tokenizer itself.
-TEST_P(TokenizerCases, MatchHuggingFace) {
-  auto tok = Tokenizer::fromFile(modelDir(GetParam()) + "/tokenizer.json");
-  std::ifstream in(modelDir(GetParam()) + "/golden/tokenizer_cases.json");
-  ASSERT_TRUE(in) << "missing golden cases";
-  nlohmann::json cases = nlohmann::json::parse(in);
-  ASSERT_FALSE(cases.empty());
-  for (const auto &c : cases) {
+/// Checks encode and decode against `cases` (text, ids, decoded), which
+/// Hugging Face's own tokenizer produced.
+void expectCases(const std::string &tokenizerJson, const std::string &cases) {
+  auto tok = Tokenizer::fromFile(tokenizerJson);
+  std::ifstream in(cases);
+  ASSERT_TRUE(in) << "missing " << cases;
+  nlohmann::json all = nlohmann::json::parse(in);
+  ASSERT_FALSE(all.empty());
+  for (const auto &c : all) {
     std::string text = c["text"];
     std::vector<int32_t> expected = c["ids"].get<std::vector<int32_t>>();
     EXPECT_EQ(tok->encode(text), expected) << "encoding '" << text << "'";
     EXPECT_EQ(tok->decode(expected), c["decoded"].get<std::string>())
         << "decoding the ids of '" << text << "'";
   }
+}
+
+TEST_P(TokenizerCases, MatchHuggingFace) {
+  std::string dir = modelDir(GetParam());
+  expectCases(dir + "/tokenizer.json", dir + "/golden/tokenizer_cases.json");
 }
 
 INSTANTIATE_TEST_SUITE_P(SharedModels, TokenizerCases,
@@ -44,18 +50,7 @@ class TokenizerStyles : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(TokenizerStyles, MatchHuggingFace) {
   std::string dir = std::string(LLMC_TOKENIZER_DATA_DIR) + "/" + GetParam();
-  auto tok = Tokenizer::fromFile(dir + "/tokenizer.json");
-  std::ifstream in(dir + "/cases.json");
-  ASSERT_TRUE(in) << "missing cases";
-  nlohmann::json cases = nlohmann::json::parse(in);
-  ASSERT_FALSE(cases.empty());
-  for (const auto &c : cases) {
-    std::string text = c["text"];
-    std::vector<int32_t> expected = c["ids"].get<std::vector<int32_t>>();
-    EXPECT_EQ(tok->encode(text), expected) << "encoding '" << text << "'";
-    EXPECT_EQ(tok->decode(expected), c["decoded"].get<std::string>())
-        << "decoding the ids of '" << text << "'";
-  }
+  expectCases(dir + "/tokenizer.json", dir + "/cases.json");
 }
 
 INSTANTIATE_TEST_SUITE_P(Styles, TokenizerStyles,
