@@ -67,6 +67,18 @@ MODELS = {
                           rope_parameters=dict(rope_type="dynamic",
                                                rope_theta=10000.0,
                                                factor=2.0))),
+    # Qwen2 with its sliding window on the layers from max_window_layers on
+    # (here the second), shorter than the longer prompts; the config keeps
+    # only the 4.x fields (no layer_types), so max_window_layers decides.
+    "qwen2-sliding": dict(
+        arch="qwen2", dtype=torch.float32, legacy_config=True,
+        config=dict(vocab_size=512, hidden_size=64, intermediate_size=96,
+                    num_hidden_layers=2, num_attention_heads=4,
+                    num_key_value_heads=2, max_position_embeddings=256,
+                    rms_norm_eps=1e-6, use_sliding_window=True,
+                    sliding_window=12, max_window_layers=1,
+                    tie_word_embeddings=True, eos_token_id=0,
+                    bos_token_id=None, initializer_range=0.2)),
     # GPT-2 with the exact (erf) GELU, a non-default MLP width and
     # 1/(layer+1) attention scaling.
     "gpt2-erf": dict(
@@ -82,6 +94,9 @@ def make_model(spec):
     if spec["arch"] == "llama":
         cfg = transformers.LlamaConfig(**spec["config"])
         model = transformers.LlamaForCausalLM(cfg)
+    elif spec["arch"] == "qwen2":
+        cfg = transformers.Qwen2Config(**spec["config"])
+        model = transformers.Qwen2ForCausalLM(cfg)
     else:
         cfg = transformers.GPT2Config(**spec["config"])
         model = transformers.GPT2LMHeadModel(cfg)
@@ -105,6 +120,7 @@ def to_legacy_config(path):
                 else dict(rope_type=rt, **rope)
     if "dtype" in cfg:
         cfg["torch_dtype"] = cfg.pop("dtype")
+    cfg.pop("layer_types", None)
     path.write_text(json.dumps(cfg, indent=2))
 
 
