@@ -166,14 +166,10 @@ Manifest parseManifest(const std::string &text, const std::string &path) {
   m.weightsBytes = f.integer("weights.bytes", /*positive=*/false);
   if (root.contains("model") && root["model"].is_object()) {
     const json &model = root["model"];
-    if (model.contains("architecture") && model["architecture"].is_string())
-      m.architecture = model["architecture"].get<std::string>();
     if (model.contains("eos_token_ids") && model["eos_token_ids"].is_array())
       for (const json &e : model["eos_token_ids"])
         if (e.is_number_integer())
           m.eosTokenIds.push_back(e.get<int64_t>());
-    if (model.contains("bos_token_id") && model["bos_token_id"].is_number())
-      m.bosTokenId = model["bos_token_id"].get<int64_t>();
   }
   const json &tensors = f.at("weights.tensors", json::value_t::array);
   for (size_t i = 0; i < tensors.size(); ++i) {

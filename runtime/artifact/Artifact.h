@@ -8,7 +8,6 @@
 #define LLMC_RUNTIME_ARTIFACT_ARTIFACT_H
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,7 +52,6 @@ struct WeightRecipe {
 };
 
 struct Manifest {
-  std::string architecture;
   int64_t vocabSize = 0;
   int64_t maxBatchTokens = 0;
   int64_t maxSeqLen = 0;
@@ -63,7 +61,6 @@ struct Manifest {
   int64_t kvNumCaches = 0;
   int64_t weightsBytes = 0;
   std::vector<int64_t> eosTokenIds;
-  std::optional<int64_t> bosTokenId;
   std::vector<WeightRecipe> weights;
   std::vector<std::string> tokenizerFiles;
   std::string library;

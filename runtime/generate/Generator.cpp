@@ -5,22 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 
 namespace llmc::rt {
 
 Generator::Generator(const Manifest &manifest, CpuExecutor &executor)
     : manifest_(manifest), executor_(executor) {}
-
-GenerateResult
-Generator::generate(const std::vector<int32_t> &prompt,
-                    const GenerateOptions &options,
-                    const std::function<void(int32_t)> &onToken) {
-  std::function<void(size_t, int32_t)> each;
-  if (onToken)
-    each = [&](size_t, int32_t t) { onToken(t); };
-  return generateBatch({prompt}, options, each).front();
-}
 
 namespace {
 

@@ -37,11 +37,6 @@ class Generator {
 public:
   Generator(const Manifest &manifest, CpuExecutor &executor);
 
-  /// Generates after `prompt`; `onToken` sees each new token as it comes.
-  GenerateResult generate(const std::vector<int32_t> &prompt,
-                          const GenerateOptions &options,
-                          const std::function<void(int32_t)> &onToken = {});
-
   /// Generates after each prompt, all in the same steps; sequence i samples
   /// with seed + i. `onToken(i, token)` sees each new token.
   std::vector<GenerateResult>

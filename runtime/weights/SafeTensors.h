@@ -31,7 +31,6 @@ public:
   static SafeTensors openFile(const std::string &path);
 
   const TensorView *find(const std::string &name) const;
-  size_t size() const { return tensors_.size(); }
   /// The files, for messages.
   std::string describe() const;
 

@@ -51,8 +51,8 @@ struct ModelConfig {
   bool mlpBias = false;
   RopeConfig rope;                     // unused by GPT-2
   std::vector<int64_t> slidingWindow;  // per layer; 0 = full attention
-  double attentionScale = 0.0;         // per layer factor below
-  bool scaleByInverseLayerIdx = false; // GPT-2 option
+  double attentionScale = 0.0;         // scores scale, before the next
+  bool scaleByInverseLayerIdx = false; // GPT-2: also divide by layer + 1
   std::vector<int64_t> eosTokenIds;
   std::optional<int64_t> bosTokenId;
   std::string dtype = "float32";

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 namespace llmc {
 #define GEN_PASS_DEF_CONVERTTRANSFORMERTOLOOPS
@@ -338,7 +339,9 @@ private:
   llvm::StringMap<int64_t> weightOffsets;
   int64_t weightBytes = 0, arenaBytes = 0, kvBlockBytes = 0;
   bool planned = false;
-  int ropeTables = 0;
+  /// One constant table per distinct set of frequencies (every layer's
+  /// queries and keys share one).
+  std::map<std::vector<float>, std::string> ropeGlobals;
 };
 
 LogicalResult StepLowering::checkSignature() {
@@ -413,8 +416,10 @@ void StepLowering::assignWeights() {
 Value StepLowering::ropeTable(const RopeParams &r) {
   std::vector<float> inv = ropeInvFreq(r);
   auto ty = MemRefType::get({static_cast<int64_t>(inv.size())}, b.getF32Type());
-  std::string name = "__llmc_rope_inv_freq_" + std::to_string(ropeTables++);
-  {
+  auto [it, isNew] = ropeGlobals.try_emplace(
+      inv, "__llmc_rope_inv_freq_" + std::to_string(ropeGlobals.size()));
+  const std::string &name = it->second;
+  if (isNew) {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(module.getBody());
     auto tensorTy = RankedTensorType::get({static_cast<int64_t>(inv.size())},
