@@ -15,7 +15,8 @@ func.func @step(%token_ids: tensor<?xi32>,
                  %v_cache_0: tensor<?x16x2x16xf32>,
                  %k_cache_1: tensor<?x16x2x16xf32>,
                  %v_cache_1: tensor<?x16x2x16xf32>)
-    -> (tensor<?x512xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>) {
+    -> (tensor<?x512xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>)
+    attributes {tfm.step} {
   %embed = tfm.weight "model.embed_tokens.weight" : tensor<512x64xf32>
   %h0 = tfm.embedding %embed, %token_ids : (tensor<512x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
 
@@ -31,8 +32,8 @@ func.func @step(%token_ids: tensor<?xi32>,
   %vw0 = tfm.weight "model.layers.0.self_attn.v_proj.weight" : tensor<32x64xf32>
   %vp0 = tfm.linear %x0, %vw0 : (tensor<?x64xf32>, tensor<32x64xf32>) -> tensor<?x32xf32>
   %vh0 = tfm.reshape %vp0 : tensor<?x32xf32> -> tensor<?x2x16xf32>
-  %qr0 = tfm.rope %qh0, %positions {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  %kr0 = tfm.rope %kh0, %positions {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x2x16xf32>, tensor<?xi32>
+  %qr0 = tfm.rope %qh0, %positions {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
+  %kr0 = tfm.rope %kh0, %positions {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x2x16xf32>, tensor<?xi32>
   %kc0 = tfm.kv_cache_write %k_cache_0, %kr0, %slot_mapping : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %vc0 = tfm.kv_cache_write %v_cache_0, %vh0, %slot_mapping : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %att0 = tfm.attention %qr0, %kc0, %vc0, %block_tables, %seq_ids, %positions {scale = 0.25 : f64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>
@@ -65,8 +66,8 @@ func.func @step(%token_ids: tensor<?xi32>,
   %vw1 = tfm.weight "model.layers.1.self_attn.v_proj.weight" : tensor<32x64xf32>
   %vp1 = tfm.linear %x1, %vw1 : (tensor<?x64xf32>, tensor<32x64xf32>) -> tensor<?x32xf32>
   %vh1 = tfm.reshape %vp1 : tensor<?x32xf32> -> tensor<?x2x16xf32>
-  %qr1 = tfm.rope %qh1, %positions {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  %kr1 = tfm.rope %kh1, %positions {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x2x16xf32>, tensor<?xi32>
+  %qr1 = tfm.rope %qh1, %positions {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
+  %kr1 = tfm.rope %kh1, %positions {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x2x16xf32>, tensor<?xi32>
   %kc1 = tfm.kv_cache_write %k_cache_1, %kr1, %slot_mapping : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %vc1 = tfm.kv_cache_write %v_cache_1, %vh1, %slot_mapping : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %att1 = tfm.attention %qr1, %kc1, %vc1, %block_tables, %seq_ids, %positions {scale = 0.25 : f64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>

@@ -1,11 +1,11 @@
 //===- HFImporter.cpp - build the tfm decoder step from a model config ----===//
 #include "llmc/Import/HFImporter.h"
 
+#include "llmc/Dialect/Transformer/IR/StepSignature.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -32,31 +32,25 @@ private:
   }
 
   /// A weight named `name` in the packed set, read from the first of
-  /// `sources` the checkpoint has, transformed by `transform`.
+  /// `sources` the checkpoint has (default: `name`), transformed by
+  /// `transform`.
   Value weight(StringRef name, ArrayRef<int64_t> shape,
-               ArrayRef<std::string> sources = {}, StringRef transform = "") {
-    if (!recipeIndex.count(name)) {
-      recipeIndex[name] = recipes.size();
-      SmallVector<Attribute> srcs;
-      if (sources.empty())
-        srcs.push_back(b.getStringAttr(name));
+               ArrayRef<std::string> sources = {},
+               tfm::WeightTransform transform = tfm::WeightTransform::None) {
+    SmallVector<StringAttr> srcs;
+    if (!(sources.size() == 1 && sources[0] == name))
       for (const std::string &s : sources)
         srcs.push_back(b.getStringAttr(s));
-      SmallVector<NamedAttribute> fields{
-          b.getNamedAttr("name", b.getStringAttr(name)),
-          b.getNamedAttr("sources", b.getArrayAttr(srcs)),
-          b.getNamedAttr(
-              "transform",
-              b.getStringAttr(transform.empty() ? "none" : transform))};
-      recipes.push_back(b.getDictionaryAttr(fields));
-    }
-    return tfm::WeightOp::create(b, loc, RankedTensorType::get(shape, f32),
-                                 name);
+    auto recipe = tfm::WeightRecipeAttr::get(
+        b.getContext(), name, RankedTensorType::get(shape, f32), transform,
+        srcs, /*parts=*/{}, /*shard=*/nullptr);
+    return tfm::WeightOp::create(b, loc, recipe);
   }
 
   /// GPT-2 checkpoints exist with and without the `transformer.` prefix.
-  Value gpt2Weight(StringRef suffix, ArrayRef<int64_t> shape,
-                   StringRef transform = "") {
+  Value
+  gpt2Weight(StringRef suffix, ArrayRef<int64_t> shape,
+             tfm::WeightTransform transform = tfm::WeightTransform::None) {
     std::string name = ("transformer." + suffix).str();
     return weight(name, shape, {name, suffix.str()}, transform);
   }
@@ -77,22 +71,19 @@ private:
 
   Value rope(Value x) {
     const RopeConfig &r = cfg.rope;
-    Value seq = r.type == "dynamic" ? seqIds : Value();
-    auto op = tfm::RoPEOp::create(
-        b, loc, x.getType(), x, positions, seq, b.getF64FloatAttr(r.theta),
-        b.getI64IntegerAttr(r.rotaryDim),
-        tfm::RopeScalingAttr::get(b.getContext(), scalingKind()), nullptr,
-        nullptr, nullptr, nullptr);
-    if (r.type != "default")
-      op.setFactorAttr(b.getF64FloatAttr(r.factor));
-    if (r.type == "llama3") {
-      op.setLowFreqFactorAttr(b.getF64FloatAttr(r.lowFreqFactor));
-      op.setHighFreqFactorAttr(b.getF64FloatAttr(r.highFreqFactor));
-    }
-    if (r.type == "llama3" || r.type == "dynamic")
-      op.setOriginalMaxPositionsAttr(
-          b.getI64IntegerAttr(r.originalMaxPositions));
-    return op;
+    tfm::RopeScaling scaling = scalingKind();
+    auto f64 = [](double v) { return std::optional<APFloat>(APFloat(v)); };
+    std::optional<APFloat> none;
+    bool bands = scaling == tfm::RopeScaling::Llama3;
+    bool orig = bands || scaling == tfm::RopeScaling::Dynamic;
+    auto attr = tfm::RopeAttr::get(
+        b.getContext(), APFloat(r.theta), r.rotaryDim, scaling,
+        scaling == tfm::RopeScaling::Default ? none : f64(r.factor),
+        bands ? f64(r.lowFreqFactor) : none,
+        bands ? f64(r.highFreqFactor) : none,
+        orig ? std::optional<int64_t>(r.originalMaxPositions) : std::nullopt);
+    Value seq = attr.isDynamic() ? seqIds : Value();
+    return tfm::RoPEOp::create(b, loc, x.getType(), x, positions, seq, attr);
   }
 
   tfm::RopeScaling scalingKind() {
@@ -147,7 +138,7 @@ private:
 
   Value llamaLayer(int64_t l, Value h);
   Value gpt2Layer(int64_t l, Value h);
-  DictionaryAttr modelFacts();
+  tfm::ModelAttr modelFacts();
 
   OpBuilder b;
   Location loc;
@@ -156,8 +147,6 @@ private:
   Type f32, i32;
   Value tokenIds, positions, seqIds, slots, blockTables, logitsIndices;
   SmallVector<Value> keyCaches, valueCaches, newCaches;
-  SmallVector<Attribute> recipes;
-  llvm::StringMap<size_t> recipeIndex;
 };
 
 Value StepBuilder::llamaLayer(int64_t l, Value h) {
@@ -212,7 +201,8 @@ Value StepBuilder::gpt2Layer(int64_t l, Value h) {
   };
   // Conv1D stores [in, out]; the recipe transposes to linear's [out, in].
   auto conv = [&](Value x, StringRef name, int64_t out, int64_t in) {
-    Value w = gpt2Weight(p + name.str() + ".weight", {out, in}, "transpose");
+    Value w = gpt2Weight(p + name.str() + ".weight", {out, in},
+                         tfm::WeightTransform::Transpose);
     Value bias = gpt2Weight(p + name.str() + ".bias", {out});
     return linear(x, w, bias);
   };
@@ -230,56 +220,36 @@ Value StepBuilder::gpt2Layer(int64_t l, Value h) {
   return tfm::AddOp::create(b, loc, h, conv(m, "mlp.c_proj", H, I));
 }
 
-DictionaryAttr StepBuilder::modelFacts() {
-  SmallVector<Attribute> eos;
-  for (int64_t id : cfg.eosTokenIds)
-    eos.push_back(b.getI64IntegerAttr(id));
-  SmallVector<NamedAttribute> fields{
-      b.getNamedAttr("architecture", b.getStringAttr(cfg.architectureName)),
-      b.getNamedAttr("hidden_size", b.getI64IntegerAttr(cfg.hidden)),
-      b.getNamedAttr("num_layers", b.getI64IntegerAttr(cfg.layers)),
-      b.getNamedAttr("num_heads", b.getI64IntegerAttr(cfg.heads)),
-      b.getNamedAttr("num_kv_heads", b.getI64IntegerAttr(cfg.kvHeads)),
-      b.getNamedAttr("head_dim", b.getI64IntegerAttr(cfg.headDim)),
-      b.getNamedAttr("vocab_size", b.getI64IntegerAttr(cfg.vocab)),
-      b.getNamedAttr("max_position_embeddings",
-                     b.getI64IntegerAttr(cfg.maxPositions)),
-      b.getNamedAttr("eos_token_ids", b.getArrayAttr(eos)),
-      b.getNamedAttr("dtype", b.getStringAttr(cfg.dtype))};
-  if (cfg.bosTokenId)
-    fields.push_back(
-        b.getNamedAttr("bos_token_id", b.getI64IntegerAttr(*cfg.bosTokenId)));
-  return b.getDictionaryAttr(fields);
+tfm::ModelAttr StepBuilder::modelFacts() {
+  return tfm::ModelAttr::get(
+      b.getContext(), cfg.architectureName, cfg.dtype, cfg.hidden, cfg.layers,
+      cfg.heads, cfg.kvHeads, cfg.headDim, cfg.vocab, cfg.maxPositions,
+      b.getDenseI64ArrayAttr(cfg.eosTokenIds), cfg.bosTokenId);
 }
 
 OwningOpRef<ModuleOp> StepBuilder::build() {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
 
-  auto ids = RankedTensorType::get({ShapedType::kDynamic}, i32);
-  auto table =
-      RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic}, i32);
   auto cache = RankedTensorType::get(
       {ShapedType::kDynamic, opts.kvBlockSize, cfg.kvHeads, cfg.headDim}, f32);
-  SmallVector<Type> args{ids, ids, ids, ids, table, ids};
-  SmallVector<Type> results{rows({cfg.vocab})};
-  for (int64_t l = 0; l < 2 * cfg.layers; ++l) {
-    args.push_back(cache);
-    results.push_back(cache);
-  }
-  auto func =
-      func::FuncOp::create(b, loc, "step", b.getFunctionType(args, results));
+  SmallVector<RankedTensorType> caches(2 * cfg.layers, cache);
+  auto func = func::FuncOp::create(
+      b, loc, "step",
+      tfm::StepSignature::getType(b.getContext(), cfg.vocab, caches));
+  tfm::StepSignature::mark(func);
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
-  tokenIds = entry->getArgument(0);
-  positions = entry->getArgument(1);
-  seqIds = entry->getArgument(2);
-  slots = entry->getArgument(3);
-  blockTables = entry->getArgument(4);
-  logitsIndices = entry->getArgument(5);
+  tfm::StepSignature sig(func);
+  tokenIds = sig.getInput(tfm::StepInput::TokenIds);
+  positions = sig.getInput(tfm::StepInput::Positions);
+  seqIds = sig.getInput(tfm::StepInput::SeqIds);
+  slots = sig.getInput(tfm::StepInput::SlotMapping);
+  blockTables = sig.getInput(tfm::StepInput::BlockTables);
+  logitsIndices = sig.getInput(tfm::StepInput::LogitsIndices);
   for (int64_t l = 0; l < cfg.layers; ++l) {
-    keyCaches.push_back(entry->getArgument(6 + 2 * l));
-    valueCaches.push_back(entry->getArgument(7 + 2 * l));
+    keyCaches.push_back(sig.getCache(2 * l));
+    valueCaches.push_back(sig.getCache(2 * l + 1));
   }
 
   int64_t H = cfg.hidden, V = cfg.vocab;
@@ -314,8 +284,9 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
   outs.append(newCaches.begin(), newCaches.end());
   func::ReturnOp::create(b, loc, outs);
 
-  (*module)->setAttr("llmc.model", modelFacts());
-  (*module)->setAttr("llmc.weights", b.getArrayAttr(recipes));
+  tfm::dialect(b.getContext())
+      .getModelAttrHelper()
+      .setAttr(*module, modelFacts());
   return module;
 }
 

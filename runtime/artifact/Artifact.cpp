@@ -1,190 +1,152 @@
-//===- Artifact.cpp - load an llmc artifact -------------------------------===//
+//===- Artifact.cpp - load and check an llmc artifact ---------------------===//
 #include "runtime/artifact/Artifact.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/MappedFile.h"
+#include "schema/ArtifactJson.h"
 
-#include <nlohmann/json.hpp>
-
-#include <dlfcn.h>
 #include <filesystem>
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace llmc::rt {
 
-std::string fingerprint(const void *data, size_t size) {
-  uint64_t h = 1469598103934665603ull;
-  const auto *p = static_cast<const unsigned char *>(data);
-  for (size_t i = 0; i < size; ++i) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
-}
+using schema::BufferSpace;
+using schema::Dim;
+using schema::StepDim;
+using schema::StepInput;
 
 namespace {
 
-/// Typed access to manifest fields by dotted path, with messages that name
-/// the file and the field.
-class Fields {
-public:
-  Fields(const json &root, const std::string &path) : root(root), path(path) {}
+std::string shapeStr(const std::vector<Dim> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += shape[i].symbol ? std::string(schema::nameOf(*shape[i].symbol))
+                         : std::to_string(shape[i].size);
+  }
+  return s + "]";
+}
 
-  const json &at(const std::string &dotted, json::value_t kind) const {
-    const json *cur = &root;
-    size_t start = 0;
-    while (true) {
-      size_t dot = dotted.find('.', start);
-      std::string key = dotted.substr(start, dot - start);
-      if (!cur->is_object() || !cur->contains(key))
-        fail("{}: field '{}': missing", path, dotted);
-      cur = &(*cur)[key];
-      if (dot == std::string::npos)
-        break;
-      start = dot + 1;
-    }
-    bool ok = cur->type() == kind || (kind == json::value_t::number_integer &&
-                                      cur->is_number_unsigned());
-    if (!ok)
-      fail("{}: field '{}': expected {}", path, dotted, typeName(kind));
-    return *cur;
+/// The shape each step input has.
+std::vector<Dim> inputShape(StepInput input) {
+  switch (input) {
+  case StepInput::BlockTables:
+    return {Dim::of(StepDim::Seqs), Dim::of(StepDim::MaxBlocks)};
+  case StepInput::LogitsIndices:
+    return {Dim::of(StepDim::LogitsRows)};
+  default:
+    return {Dim::of(StepDim::Tokens)};
   }
-  int64_t integer(const std::string &f, bool positive = true) const {
-    int64_t v = at(f, json::value_t::number_integer).get<int64_t>();
-    if (positive ? v <= 0 : v < 0)
-      fail("{}: field '{}': must be {}, got {}", path, f,
-           positive ? "positive" : "non-negative", v);
-    return v;
-  }
-  std::string string(const std::string &f) const {
-    return at(f, json::value_t::string).get<std::string>();
-  }
-
-private:
-  static const char *typeName(json::value_t k) {
-    switch (k) {
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::array:
-      return "a list";
-    case json::value_t::object:
-      return "an object";
-    default:
-      return "an integer";
-    }
-  }
-  const json &root;
-  std::string path;
-};
-
-/// One recipe: a tensor taken from the checkpoint (first present source,
-/// optionally transposed), or the dim-0 concatenation of such parts.
-WeightRecipe parseRecipe(const json &j, const std::string &where, bool part) {
-  Fields t(j, where);
-  WeightRecipe r;
-  r.name = t.string("name");
-  r.transform = t.string("transform");
-  for (const json &d : t.at("shape", json::value_t::array)) {
-    if (!d.is_number_integer() || d.get<int64_t>() <= 0)
-      fail("{}: weight '{}': field 'shape': expected positive integers", where,
-           r.name);
-    r.shape.push_back(d.get<int64_t>());
-  }
-  if (r.transform == "concat" && !part) {
-    const json &parts = t.at("parts", json::value_t::array);
-    int64_t rows = 0;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      r.parts.push_back(parseRecipe(
-          parts[i], where + " parts[" + std::to_string(i) + "]", true));
-      const WeightRecipe &p = r.parts.back();
-      bool fits =
-          p.shape.size() == r.shape.size() &&
-          std::equal(p.shape.begin() + 1, p.shape.end(), r.shape.begin() + 1);
-      if (!fits)
-        fail("{}: weight '{}': part '{}' does not stack along dimension 0",
-             where, r.name, p.name);
-      rows += p.shape[0];
-    }
-    if (r.parts.empty() || r.shape.empty() || rows != r.shape[0])
-      fail("{}: weight '{}': its parts do not add up to its shape", where,
-           r.name);
-    return r;
-  }
-  if (r.transform != "none" && r.transform != "transpose")
-    fail("{}: weight '{}': unknown transform '{}'", where, r.name, r.transform);
-  for (const json &s : t.at("sources", json::value_t::array))
-    if (s.is_string())
-      r.sources.push_back(s.get<std::string>());
-  if (r.sources.empty())
-    fail("{}: weight '{}': field 'sources' is empty", where, r.name);
-  return r;
 }
 
 } // namespace
 
-Manifest parseManifest(const std::string &text, const std::string &path) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::exception &e) {
-    fail("{}: not valid JSON (corrupt artifact?): {}", path, e.what());
+void checkPlan(const Manifest &m, const std::string &path) {
+  auto bad = [&](size_t entry, const std::string &what) {
+    fail("{}: plan[{}]: {}", path, entry, what);
+  };
+  if (m.kvCaches.empty())
+    fail("{}: field 'kv.caches': the step has no KV cache", path);
+  for (const schema::KvCache &c : m.kvCaches)
+    if (c.blockSize != m.kvBlockSize() || c.dtype != schema::DType::F32)
+      fail("{}: field 'kv.caches': every cache must be f32 with one block "
+           "size",
+           path);
+  for (const schema::WeightRecipe &w : m.weights)
+    if (w.offset % schema::kBufferAlignment != 0 ||
+        w.offset + w.bytes() > m.weightsBytes)
+      fail("{}: weight '{}' lies outside weights.bytes or is unaligned", path,
+           w.name);
+  if (m.plan.empty())
+    fail("{}: field 'plan': no launches", path);
+  for (size_t i = 0; i < m.plan.size(); ++i) {
+    const schema::PlanEntry &e = m.plan[i];
+    if (std::find(m.program.kernels.begin(), m.program.kernels.end(),
+                  e.kernel) == m.program.kernels.end())
+      bad(i, fmt::format("kernel '{}' is not in program.kernels", e.kernel));
+    if (e.extent.scale < 1)
+      bad(i, "a launch needs at least one work item per step size");
+    for (size_t a = 0; a < e.args.size(); ++a) {
+      const schema::BufferRef &b = e.args[a];
+      auto badArg = [&](const std::string &what) {
+        bad(i, fmt::format("argument {} ({} {}): {}", a,
+                           schema::nameOf(b.space), shapeStr(b.shape), what));
+      };
+      // The largest the buffer gets: token dimensions at the step budget.
+      int64_t elems = 1;
+      for (const Dim &d : b.shape) {
+        if (!d.symbol) {
+          elems *= d.size;
+          continue;
+        }
+        if (*d.symbol != StepDim::Tokens && *d.symbol != StepDim::LogitsRows &&
+            b.space != BufferSpace::Input && b.space != BufferSpace::Kv)
+          badArg("only step inputs and KV caches vary with "
+                 "sequences and blocks");
+        elems *= m.maxBatchTokens;
+      }
+      int64_t bytes = elems * schema::dtypeBytes(b.dtype);
+      switch (b.space) {
+      case BufferSpace::Weights:
+      case BufferSpace::Arena: {
+        int64_t size =
+            b.space == BufferSpace::Weights ? m.weightsBytes : m.arenaBytes;
+        if (b.offset % schema::kBufferAlignment != 0)
+          badArg(fmt::format("offset {} is not {}-byte aligned", b.offset,
+                             schema::kBufferAlignment));
+        if (b.offset + bytes > size)
+          badArg(fmt::format("offset {} + {} bytes lies outside the {} bytes "
+                             "of the space",
+                             b.offset, bytes, size));
+        if (b.space == BufferSpace::Weights)
+          for (const Dim &d : b.shape)
+            if (d.symbol)
+              badArg("weights have static shapes");
+        break;
+      }
+      case BufferSpace::Kv: {
+        if (b.cache < 0 || b.cache >= static_cast<int64_t>(m.kvCaches.size()))
+          badArg("no such KV cache");
+        const schema::KvCache &c = m.kvCaches[b.cache];
+        std::vector<Dim> want = {Dim::of(StepDim::KvBlocks),
+                                 Dim::of(c.blockSize), Dim::of(c.kvHeads),
+                                 Dim::of(c.headDim)};
+        if (b.shape != want || b.dtype != c.dtype)
+          badArg("does not match the cache's layout " + shapeStr(want));
+        break;
+      }
+      case BufferSpace::Input:
+        if (b.shape != inputShape(b.input) || b.dtype != schema::DType::I32)
+          badArg(fmt::format("step input '{}' is i32 {}",
+                             schema::nameOf(b.input),
+                             shapeStr(inputShape(b.input))));
+        break;
+      case BufferSpace::Output: {
+        std::vector<Dim> want = {Dim::of(StepDim::LogitsRows),
+                                 Dim::of(m.vocabSize)};
+        if (b.shape != want || b.dtype != schema::DType::F32)
+          badArg("the logits are f32 " + shapeStr(want));
+        break;
+      }
+      }
+    }
   }
-  if (!root.is_object())
-    fail("{}: expected a JSON object", path);
-  Fields f(root, path);
-  if (f.string("format") != "llmc-artifact")
-    fail("{}: field 'format': not an llmc artifact", path);
-  int64_t version = f.integer("format_version");
-  if (version != kArtifactFormatVersion)
-    fail("{}: field 'format_version': artifact format {} but this llm-run "
-         "reads format {}; recompile the model with a matching llmc",
-         path, version, kArtifactFormatVersion);
-  if (f.string("target") != "cpu")
-    fail("{}: field 'target': '{}' artifacts cannot run on this build (cpu)",
-         path, f.string("target"));
-  int64_t abi = f.integer("program.abi_version");
-  if (abi != kStepAbiVersion)
-    fail("{}: field 'program.abi_version': step ABI {} but this llm-run "
-         "calls ABI {}",
-         path, abi, kStepAbiVersion);
+}
 
+Manifest parseManifest(const std::string &text, const std::string &path) {
   Manifest m;
-  m.library = f.string("program.library");
-  m.entry = f.string("program.entry");
-  m.fingerprint = f.string("program.fingerprint");
-  m.vocabSize = f.integer("vocab_size");
-  m.maxBatchTokens = f.integer("limits.max_batch_tokens");
-  m.maxSeqLen = f.integer("limits.max_seq_len");
-  m.arenaBytes = f.integer("arena_bytes", /*positive=*/false);
-  m.kvBlockSize = f.integer("kv.block_size");
-  m.kvBytesPerBlock = f.integer("kv.bytes_per_block");
-  m.kvNumCaches = f.integer("kv.num_caches");
-  if (m.kvBytesPerBlock % m.kvNumCaches != 0)
-    fail("{}: field 'kv.bytes_per_block': not a multiple of kv.num_caches",
-         path);
-  m.weightsBytes = f.integer("weights.bytes", /*positive=*/false);
-  if (root.contains("model") && root["model"].is_object()) {
-    const json &model = root["model"];
-    if (model.contains("eos_token_ids") && model["eos_token_ids"].is_array())
-      for (const json &e : model["eos_token_ids"])
-        if (e.is_number_integer())
-          m.eosTokenIds.push_back(e.get<int64_t>());
+  try {
+    m = schema::fromJsonText(text, path);
+  } catch (const schema::Error &e) {
+    throw Error(e.what());
   }
-  const json &tensors = f.at("weights.tensors", json::value_t::array);
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    WeightRecipe r = parseRecipe(
-        tensors[i], path + " weights.tensors[" + std::to_string(i) + "]",
-        /*part=*/false);
-    r.offset = Fields(tensors[i], path).integer("offset", /*positive=*/false);
-    if (r.offset + r.elements() * 4 > m.weightsBytes)
-      fail("{}: weight '{}' lies outside weights.bytes", path, r.name);
-    m.weights.push_back(std::move(r));
-  }
-  if (root.contains("tokenizer") && root["tokenizer"].contains("files"))
-    for (const json &tf : root["tokenizer"]["files"])
-      if (tf.is_string())
-        m.tokenizerFiles.push_back(tf.get<std::string>());
+  if (m.target == schema::Target::Cpu &&
+      m.program.abiVersion != schema::kCpuKernelAbiVersion)
+    fail("{}: field 'program.abi_version': kernel ABI {} but this llm-run "
+         "calls ABI {}",
+         path, m.program.abiVersion, schema::kCpuKernelAbiVersion);
+  checkPlan(m, path);
   return m;
 }
 
@@ -195,27 +157,22 @@ Artifact::Artifact(const std::string &dir) : dir_(dir) {
   if (!fs::exists(manifestPath))
     fail("{}: missing (not an llmc artifact?)", manifestPath);
   manifest_ = parseManifest(readFile(manifestPath), manifestPath);
-
-  std::string lib = (fs::path(dir) / manifest_.library).string();
-  {
-    MappedFile so(lib);
-    std::string fp = fingerprint(so.data(), so.size());
-    if (fp != manifest_.fingerprint)
-      fail("{}: corrupt or replaced: fingerprint {} does not match the "
-           "manifest's {}",
-           lib, fp, manifest_.fingerprint);
-  }
-  handle_ = ::dlopen(fs::absolute(lib).c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle_)
-    fail("{}: cannot load: {}", lib, ::dlerror());
-  step_ = reinterpret_cast<StepFn>(::dlsym(handle_, manifest_.entry.c_str()));
-  if (!step_)
-    fail("{}: no entry point '{}'", lib, manifest_.entry);
+  const std::string &lib = manifest_.program.library;
+  if (lib.empty() || lib.find('/') != std::string::npos)
+    fail("{}: field 'program.library': '{}' is not a file name in the "
+         "artifact",
+         manifestPath, lib);
+  std::string path = programPath();
+  MappedFile program(path);
+  std::string fp = schema::fingerprint(program.data(), program.size());
+  if (fp != manifest_.program.fingerprint)
+    fail("{}: corrupt or replaced: fingerprint {} does not match the "
+         "manifest's {}",
+         path, fp, manifest_.program.fingerprint);
 }
 
-Artifact::~Artifact() {
-  if (handle_)
-    ::dlclose(handle_);
+std::string Artifact::programPath() const {
+  return (fs::path(dir_) / manifest_.program.library).string();
 }
 
 } // namespace llmc::rt

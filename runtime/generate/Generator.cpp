@@ -8,8 +8,8 @@
 
 namespace llmc::rt {
 
-Generator::Generator(const Manifest &manifest, CpuExecutor &executor)
-    : manifest_(manifest), executor_(executor) {}
+Generator::Generator(const schema::Manifest &manifest, Device &device)
+    : manifest_(manifest), device_(device) {}
 
 namespace {
 
@@ -45,8 +45,8 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
              manifest_.vocabSize - 1);
   }
 
-  kv::BlockManager blocks(static_cast<int32_t>(executor_.numKvBlocks()),
-                          static_cast<int32_t>(manifest_.kvBlockSize));
+  kv::BlockManager blocks(static_cast<int32_t>(device_.numKvBlocks()),
+                          static_cast<int32_t>(manifest_.kvBlockSize()));
   std::vector<Sequence> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     SamplingParams p = options.sampling;
@@ -56,9 +56,9 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
   }
   int64_t vocab = manifest_.vocabSize;
   std::vector<float> logits;
+  std::vector<int64_t> eos = manifest_.eosTokenIds();
   auto isEos = [&](int32_t t) {
-    return std::find(manifest_.eosTokenIds.begin(), manifest_.eosTokenIds.end(),
-                     t) != manifest_.eosTokenIds.end();
+    return std::find(eos.begin(), eos.end(), t) != eos.end();
   };
 
   // One step over `work`: (sequence, tokens to feed, needs logits).
@@ -68,7 +68,7 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
     bool wantLogits;
   };
   auto runStep = [&](const std::vector<Work> &work) {
-    StepBatch batch;
+    StepInputs batch;
     std::vector<size_t> logitsOwner;
     for (size_t row = 0; row < work.size(); ++row) {
       const Work &w = work[row];
@@ -77,8 +77,8 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
       std::optional<kv::Reservation> r =
           blocks.append(id, static_cast<int64_t>(w.tokens.size()));
       if (!r)
-        fail("the KV cache is full ({} blocks)", executor_.numKvBlocks());
-      executor_.copyBlocks(r->copies);
+        fail("the KV cache is full ({} blocks)", device_.numKvBlocks());
+      device_.copyBlocks(r->copies);
       for (size_t i = 0; i < w.tokens.size(); ++i) {
         batch.tokenIds.push_back(w.tokens[i]);
         batch.positions.push_back(static_cast<int32_t>(start + i));
@@ -104,7 +104,7 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
       std::copy(table.begin(), table.end(),
                 batch.blockTables.begin() + row * batch.maxBlocks);
     }
-    executor_.run(batch, logits);
+    device_.run(batch, logits);
 
     // Sample for every sequence that got logits.
     for (size_t r = 0; r < logitsOwner.size(); ++r) {

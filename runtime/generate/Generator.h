@@ -1,14 +1,14 @@
 //===- Generator.h - prefill + decode of a batch of sequences ---*- C++ -*-===//
 //
-// Drives the step function for a fixed batch of sequences: chunked prefill
-// (several prompts per step when they fit), then decode steps holding every
-// live sequence, with the KV cache in blocks owned by the block manager.
+// Drives a device for a fixed batch of sequences: chunked prefill (several
+// prompts per step when they fit), then decode steps holding every live
+// sequence, with the KV cache in blocks owned by the block manager.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_GENERATE_GENERATOR_H
 #define LLMC_RUNTIME_GENERATE_GENERATOR_H
 
-#include "runtime/exec/CpuExecutor.h"
+#include "runtime/hal/Device.h"
 #include "runtime/sampling/Sampler.h"
 
 #include <functional>
@@ -35,7 +35,9 @@ struct GenerateResult {
 
 class Generator {
 public:
-  Generator(const Manifest &manifest, CpuExecutor &executor);
+  /// Runs on `device` within the limits of `manifest` (the device's
+  /// artifact's: step budget, sequence length, vocabulary, EOS).
+  Generator(const schema::Manifest &manifest, Device &device);
 
   /// Generates after each prompt, all in the same steps; sequence i samples
   /// with seed + i. `onToken(i, token)` sees each new token.
@@ -45,8 +47,8 @@ public:
                 const std::function<void(size_t, int32_t)> &onToken = {});
 
 private:
-  const Manifest &manifest_;
-  CpuExecutor &executor_;
+  const schema::Manifest &manifest_;
+  Device &device_;
 };
 
 } // namespace llmc::rt

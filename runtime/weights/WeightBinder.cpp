@@ -6,9 +6,14 @@
 
 namespace llmc::rt {
 
+using schema::WeightRecipe;
+using schema::WeightTransform;
+
 namespace {
 
-/// Writes one checkpoint tensor, checked against `r`, to `out` as f32.
+/// Writes the tensor `r` describes, checked, to `out` as f32: the first
+/// source the checkpoint has, transposed when the recipe says so, then the
+/// recipe's shard of it.
 void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
                 float *out) {
   const TensorView *t = nullptr;
@@ -21,8 +26,12 @@ void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
   if (t->dtype != "F32" && t->dtype != "F16" && t->dtype != "BF16")
     fail("{}: tensor '{}': dtype {} is not supported (F32, F16, BF16)", t->file,
          t->name, t->dtype);
-  std::vector<int64_t> expected = r.shape;
-  bool transpose = r.transform == "transpose";
+  bool transpose = r.transform == WeightTransform::Transpose;
+  // The whole (transformed) tensor the shard is taken from.
+  std::vector<int64_t> logical = r.shape;
+  if (r.shard)
+    logical[r.shard->axis] *= r.shard->count;
+  std::vector<int64_t> expected = logical;
   if (transpose) {
     if (expected.size() != 2)
       fail("{}: weight '{}': transpose needs a 2-D tensor", t->file, r.name);
@@ -33,27 +42,49 @@ void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
          t->file, t->name, fmt::join(t->shape, ", "), fmt::join(expected, ", "),
          transpose ? " (stored transposed)" : "");
   size_t es = dtypeSize(t->dtype);
-  if (!transpose) {
+  if (!transpose && !r.shard) {
     size_t n = t->bytes / es;
     for (size_t i = 0; i < n; ++i)
       out[i] = loadAsFloat(t->dtype, t->data + i * es);
     return;
   }
-  // Stored [in, out]; packed [out, in].
-  int64_t rows = t->shape[0], cols = t->shape[1];
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      out[j * rows + i] = loadAsFloat(t->dtype, t->data + (i * cols + j) * es);
+  // General case: for every packed element, its index in the logical
+  // tensor (shifted by the shard), then in the stored one (transposed).
+  size_t rank = r.shape.size();
+  std::vector<int64_t> storedStrides(rank, 1);
+  for (size_t d = rank - 1; d > 0; --d)
+    storedStrides[d - 1] = storedStrides[d] * t->shape[d];
+  std::vector<int64_t> index(rank, 0);
+  int64_t n = r.elements();
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<int64_t> src = index;
+    if (r.shard)
+      src[r.shard->axis] += r.shard->index * r.shape[r.shard->axis];
+    if (transpose)
+      std::swap(src[0], src[1]);
+    int64_t flat = 0;
+    for (size_t d = 0; d < rank; ++d)
+      flat += src[d] * storedStrides[d];
+    out[i] = loadAsFloat(t->dtype, t->data + flat * es);
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < r.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
 }
 
 } // namespace
 
-AlignedBuffer bindWeights(const Manifest &manifest,
+AlignedBuffer bindWeights(const schema::Manifest &manifest,
                           const SafeTensors &checkpoint) {
   AlignedBuffer buf(manifest.weightsBytes);
   for (const WeightRecipe &r : manifest.weights) {
+    if (r.dtype != schema::DType::F32)
+      fail("weight '{}': packed dtype {} is not supported (f32)", r.name,
+           schema::nameOf(r.dtype));
     auto *out = reinterpret_cast<float *>(buf.data() + r.offset);
-    if (r.transform != "concat") {
+    if (r.transform != WeightTransform::Concat) {
       bindTensor(r, checkpoint, out);
       continue;
     }

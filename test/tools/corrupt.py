@@ -9,9 +9,15 @@ Model modes (SRC is a Hugging Face model directory):
   dtype TENSOR        relabel TENSOR as I32 (same size, unsupported dtype)
   shape TENSOR        reverse TENSOR's shape (same size, wrong layout)
 Artifact modes (SRC is an llmc artifact):
-  flip-library        change one byte of the step library
+  flip-library        change one byte of the kernel library
   version             set the manifest's format_version to 99
+  old-format          set it to 1 (an artifact of an older llmc)
   manifest-garbage    replace manifest.json with text that is not JSON
+  plan-offset         move a launch's arena argument past the arena
+  plan-kernel         make a launch name a kernel the program lacks
+  plan-kv             give a launch's KV cache argument another layout
+  missing-kernel      rename a kernel everywhere in the manifest, so the
+                      library has no entry point for it
 """
 import json
 import pathlib
@@ -60,13 +66,32 @@ def main():
             header[arg]["shape"] = header[arg]["shape"][::-1]
         write_st(st, header, data)
     elif mode == "flip-library":
-        lib = dst / "libstep.so"
+        lib = dst / "libkernels.so"
         raw = bytearray(lib.read_bytes())
         raw[len(raw) // 2] ^= 0xFF
         lib.write_bytes(bytes(raw))
-    elif mode == "version":
+    elif mode in ("version", "old-format"):
         m = json.loads((dst / "manifest.json").read_text())
-        m["format_version"] = 99
+        m["format_version"] = 99 if mode == "version" else 1
+        (dst / "manifest.json").write_text(json.dumps(m))
+    elif mode.startswith("plan-") or mode == "missing-kernel":
+        m = json.loads((dst / "manifest.json").read_text())
+        plan = m["plan"]
+        if mode == "plan-offset":
+            arg = next(a for e in plan for a in e["args"] if a["space"] == "arena")
+            arg["offset"] = m["arena_bytes"]
+        elif mode == "plan-kernel":
+            plan[-1]["kernel"] = "no_such_kernel"
+        elif mode == "plan-kv":
+            arg = next(a for e in plan for a in e["args"] if a["space"] == "kv")
+            arg["shape"][1] *= 2
+        else:
+            old = plan[0]["kernel"]
+            m["program"]["kernels"] = ["renamed" if k == old else k
+                                       for k in m["program"]["kernels"]]
+            for e in plan:
+                if e["kernel"] == old:
+                    e["kernel"] = "renamed"
         (dst / "manifest.json").write_text(json.dumps(m))
     elif mode == "manifest-garbage":
         (dst / "manifest.json").write_text("this is not json {")

@@ -1,7 +1,7 @@
 //===- llm-run.cpp - run an llmc artifact ---------------------------------===//
 #include "runtime/artifact/Artifact.h"
-#include "runtime/exec/CpuExecutor.h"
 #include "runtime/generate/Generator.h"
+#include "runtime/hal/Device.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/Npy.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -121,15 +121,17 @@ int main(int argc, char **argv) {
       fail("--dump-logits takes a single prompt");
 
     SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
-    AlignedBuffer weights = bindWeights(m, checkpoint);
-    int64_t blocksPerSeq = (m.maxSeqLen + m.kvBlockSize - 1) / m.kvBlockSize;
-    CpuExecutor executor(artifact, std::move(weights),
-                         blocksPerSeq * static_cast<int64_t>(batch.size()),
-                         threads);
+    DeviceOptions deviceOptions;
+    deviceOptions.threads = threads;
+    std::unique_ptr<Device> device = createDevice(artifact, deviceOptions);
+    device->loadWeights(bindWeights(m, checkpoint));
+    int64_t blocksPerSeq =
+        (m.maxSeqLen + m.kvBlockSize() - 1) / m.kvBlockSize();
+    device->allocate(blocksPerSeq * static_cast<int64_t>(batch.size()));
     double loadSeconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - loadStart)
                              .count();
-    Generator generator(m, executor);
+    Generator generator(m, *device);
 
     GenerateOptions opts;
     opts.maxNewTokens = maxTokens;

@@ -1,11 +1,13 @@
-//===- llmc-opt.cpp - mlir-opt with the llmc dialects and passes
-//-----------===//
+//===- llmc-opt.cpp - mlir-opt with the llmc dialects, passes, pipelines --===//
 #include "llmc/Conversion/Passes.h"
+#include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Dialect/Transformer/IR/TransformerDialect.h"
 #include "llmc/Dialect/Transformer/Transforms/Passes.h"
+#include "llmc/Target/CPU/Passes.h"
+#include "llmc/Target/CPU/Pipelines.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -15,13 +17,18 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
   llmc::registerLLMCConversionPasses();
   llmc::registerLLMCTransformerPasses();
+  llmc::registerLLMCCPUPasses();
+  llmc::registerCPUPipelines();
 
   mlir::DialectRegistry registry;
-  registry.insert<llmc::tfm::TransformerDialect, mlir::arith::ArithDialect,
-                  mlir::func::FuncDialect, mlir::math::MathDialect,
-                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
-                  mlir::tensor::TensorDialect>();
+  registry.insert<llmc::tfm::TransformerDialect, llmc::plan::PlanDialect,
+                  mlir::arith::ArithDialect, mlir::cf::ControlFlowDialect,
+                  mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
+                  mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "llmc optimizer driver (tfm dialect and llmc passes)\n",
+      argc, argv,
+      "llmc optimizer driver (tfm and plan dialects, llmc passes "
+      "and pipelines)\n",
       registry));
 }

@@ -15,7 +15,7 @@ int main(int argc, char **argv) {
                              cl::cat(cat));
   cl::opt<std::string> output("o", cl::desc("output artifact directory"),
                               cl::value_desc("OUT.llmc"), cl::cat(cat));
-  cl::opt<std::string> target("target", cl::desc("cpu (default)"),
+  cl::opt<std::string> target("target", cl::desc("code generation target: cpu"),
                               cl::init("cpu"), cl::cat(cat));
   cl::opt<std::string> cpu(
       "cpu",
@@ -39,9 +39,13 @@ int main(int argc, char **argv) {
       cl::values(
           clEnumValN(llmc::EmitKind::Artifact, "artifact",
                      "the deployable artifact directory (default)"),
-          clEnumValN(llmc::EmitKind::MLIR, "mlir", "the imported tfm IR"),
-          clEnumValN(llmc::EmitKind::Lowered, "lowered",
-                     "the step lowered to loops over memrefs")),
+          clEnumValN(llmc::EmitKind::MLIR, "mlir", "the imported tfm step"),
+          clEnumValN(llmc::EmitKind::Plan, "plan",
+                     "kernels (tfm ops) and the launch plan"),
+          clEnumValN(llmc::EmitKind::Loops, "loops",
+                     "the kernels lowered to loops, with their entries"),
+          clEnumValN(llmc::EmitKind::LLVM, "llvm",
+                     "the kernels in the LLVM dialect (what is compiled)")),
       cl::init(llmc::EmitKind::Artifact), cl::cat(cat));
   cl::opt<bool> printAfterAll("print-ir-after-all",
                               cl::desc("print the IR after every pass"),
@@ -80,10 +84,6 @@ int main(int argc, char **argv) {
   opts.fuse = !noFuse;
   opts.reportPath = report;
   opts.printKernels = printKernels;
-  if (opts.emit == llmc::EmitKind::Artifact && opts.output.empty()) {
-    llvm::WithColor::error(llvm::errs(), "llmc") << "-o OUT.llmc is required\n";
-    return 2;
-  }
   int rc = 0;
   llvm::handleAllErrors(
       llmc::compile(opts),

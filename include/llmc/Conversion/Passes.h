@@ -2,11 +2,9 @@
 #ifndef LLMC_CONVERSION_PASSES_H
 #define LLMC_CONVERSION_PASSES_H
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llmc/Dialect/Plan/IR/PlanOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
 namespace llmc {

@@ -4,46 +4,42 @@
 
 include "mlir/Pass/PassBase.td"
 
-def ConvertTransformerToLoops : Pass<"convert-tfm-to-loops", "mlir::ModuleOp"> {
-  let summary = "Lower the tfm step function to loops over memrefs with a "
-                "fixed C ABI";
+def ConvertTransformerToPlan : Pass<"convert-tfm-to-plan", "mlir::ModuleOp"> {
+  let summary = "Outline each kernel op of the step into a kernel function "
+                "and the step into a launch plan";
   let description = [{
-    Rewrites `func.func @step` (tensors, tfm ops) into
-    `func.func @llmc_step` over memrefs, with the C interface
-    (`llvm.emit_c_interface`) and this fixed signature:
+    Takes the step function (marked `tfm.step`), after
+    `tfm-plan-memory` and a target's kernel configuration, apart into:
 
-        token_ids, positions, seq_ids, slot_mapping : memref<?xi32>
-        block_tables : memref<?x?xi32>, logits_indices : memref<?xi32>
-        weights, kv_pool, scratch : memref<?xi8>
-        logits : memref<?x?xf32>   (output)
-        thread_index, num_threads : index
+    - **kernels**: every op of the step that is not a view (`tfm.weight`,
+      `tfm.reshape`) becomes a `func.func` marked `plan.kernel` whose
+      arguments are memrefs: its distinct operands, then its results
+      (an in-place KV cache update stores into the cache it loaded). The
+      body binds them with `plan.load` / `plan.store` around a clone of the
+      op. Kernels that print the same (same op, shapes, attributes and
+      kernel configuration) are emitted once and shared by every layer;
+      they are named after the op (`linear_0`, `linear_1`, ...) in the
+      order of first use.
+    - **the plan**: one `plan.program` holding a `plan.launch` per op in
+      program order, each with its buffers and its work items (from the
+      kernel configuration's parallel dimension), located at the op's
+      location (the importer's `layer.N`).
 
-    Every thread of the runtime's pool calls the step with its index: each
-    kernel splits one independent dimension (output channels, heads, rows)
-    across the threads and is followed by a call to the runtime's
-    `llmc_barrier()`.
+    Buffers: step inputs and KV caches by name and number, weights packed
+    at 64-byte aligned offsets in order of first use (`#plan.weight`: the
+    offset and the recipe; two weights of one name must have one recipe),
+    intermediates at their `tfm.arena_offsets`, reshapes as views of what
+    they reshape, and the logits in the output. Every dynamic dimension is
+    traced back to a step dimension (`tokens`, `logits_rows`, `seqs`,
+    `max_blocks`, `kv_blocks`); arena buffers may only vary with `tokens`
+    and `logits_rows`, which `max_tokens` bounds.
 
-    Weights are views of the packed weight buffer at offsets assigned here
-    and recorded on each recipe of `llmc.weights`. The KV caches are views of
-    the pool (layer-major, K then V; the block count follows from the pool's
-    size) and are written in place. Every intermediate is a view of the
-    scratch arena at a static offset; the arena is sized for `max-tokens`
-    rows. The sizes the runtime needs (arena, packed weights, bytes per KV
-    block) are recorded in the module attribute `llmc.abi`.
-
-    Each op becomes scf loops over memref loads and stores (attention: a
-    two-pass softmax over the keys of the token's own sequence, read through
-    the block table; the window starts at `max(0, pos + 1 - window)`).
+    The step must return the logits computed by one of its kernels and
+    each cache's in-place update; a cache operand updated in place may have
+    no other use.
   }];
-  let options = [
-    Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"256",
-           "the most tokens one step may hold (sizes the scratch arena)">
-  ];
-  let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
-    "mlir::math::MathDialect",
-    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect"
-  ];
+  let dependentDialects = ["::llmc::plan::PlanDialect",
+                           "mlir::func::FuncDialect"];
 }
 
 #endif // LLMC_CONVERSION_PASSES_TD

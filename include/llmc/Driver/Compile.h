@@ -10,7 +10,9 @@
 
 namespace llmc {
 
-enum class EmitKind { Artifact, MLIR, Lowered };
+/// How far to compile: the artifact, or the IR at one level of the
+/// pipeline.
+enum class EmitKind { Artifact, MLIR, Plan, Loops, LLVM };
 
 struct CompileOptions {
   std::string input;  // HF model directory or .mlir file
@@ -43,7 +45,7 @@ private:
   std::string msg;
 };
 
-/// Imports, lowers and emits as `options` says.
+/// Imports, runs the target's pipeline and emits as `options` says.
 llvm::Error compile(const CompileOptions &options);
 
 } // namespace llmc

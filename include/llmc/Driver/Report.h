@@ -1,5 +1,4 @@
-//===- Report.h - the compile report (--report, --print-kernels) -*- C++
-//-*-===//
+//===- Report.h - the compile report (--report, --print-kernels) C++ -*-===//
 #ifndef LLMC_DRIVER_REPORT_H
 #define LLMC_DRIVER_REPORT_H
 
@@ -7,17 +6,23 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 namespace llmc {
 
-/// Describes the planned tfm step of `module` (after fusion and
-/// tfm-plan-memory, before lowering): one entry per kernel (every op that
-/// becomes a loop nest; weights and reshapes are views), kernels per layer
-/// (from the importer's `layer.N` locations), launches per step, arena and
-/// weight sizes, KV bytes per token. Per-kernel flops and bytes are
-/// estimates for one decode token with one key in context.
+/// The model layer an op or launch belongs to: the importer locates every
+/// layer's ops at `layer.N`.
+std::optional<int64_t> layerOf(mlir::Location loc);
+
+/// Describes the plan of `module` (after convert-tfm-to-plan): one entry
+/// per launch with its kernel, layer, the unfused ops it stands for, its
+/// kernel configuration as chosen and obeyed (the op's tfm.kernel_config),
+/// its work items, and flops/bytes estimates for one decode token with one
+/// key in context; then launches per step and per layer, distinct kernels,
+/// arena, weight and KV sizes.
 llvm::json::Object buildReport(mlir::ModuleOp module);
 
-/// The report's kernels as a table.
+/// The report's launches as a table.
 void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os);
 
 } // namespace llmc

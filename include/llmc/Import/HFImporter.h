@@ -13,9 +13,9 @@ struct ImportOptions {
   int64_t kvBlockSize = 16;
 };
 
-/// Builds the module holding `func.func @step`, the one decoder step of the
-/// model as tfm ops, with the weight recipes as the module attribute
-/// `llmc.weights` and the model facts as `llmc.model`.
+/// Builds the module holding the model's decoder step (`func.func @step`,
+/// marked `tfm.step`) as tfm ops, each weight with its recipe, and the model
+/// facts as `tfm.model`.
 mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &ctx,
                                               const ModelConfig &config,
                                               const ImportOptions &options);

@@ -1,16 +1,19 @@
-// RUN: llmc-opt %s -split-input-file -convert-tfm-to-loops=max-tokens=8 -canonicalize -cse | FileCheck %s
+// RUN: llmc-opt %s -split-input-file -llmc-cpu-configure-kernels -tfm-plan-memory=max-tokens=8 -convert-tfm-to-plan -llmc-cpu-lower-kernels -canonicalize -cse | FileCheck %s
 // The row-reduction family: RMSNorm, LayerNorm, their fused residual-add
 // forms, softmax. Each input row is one work item.
 
-// RMSNorm: per row of this thread's share, the sum of squares, then
-// weight * (x * rsqrt(mean + eps)).
-// CHECK-LABEL: func.func @llmc_step
+// RMSNorm: per row of this invocation's rows [begin, end) (clamped to the
+// row count), the sum of squares, then weight * (x * rsqrt(mean + eps)).
+// The kernel's buffers are its arguments, then the work range.
+// CHECK-LABEL: func.func @rms_norm_0(%arg0: memref<?x16xf32>, %arg1: memref<16xf32>, %arg2: memref<?x16xf32>, %arg3: index, %arg4: index) attributes {plan.kernel}
 // CHECK: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
 // CHECK: %[[N:.*]] = arith.constant 1.600000e+01 : f32
-// CHECK: call @llmc_barrier()
-// CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHECK: %[[ROWS:.*]] = memref.dim %arg0, %c0
+// CHECK: %[[B:.*]] = arith.minui %arg3, %[[ROWS]]
+// CHECK: %[[E:.*]] = arith.minui %arg4, %[[ROWS]]
+// CHECK: scf.for %[[R:.*]] = %[[B]] to %[[E]] step %c1 {
 // CHECK:   %[[SQ:.*]] = scf.for %[[J:.*]] = %c0 to %c16 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
-// CHECK:     %[[V:.*]] = memref.load %[[X:.*]][%[[R]], %[[J]]]
+// CHECK:     %[[V:.*]] = memref.load %arg0[%[[R]], %[[J]]]
 // CHECK:     %[[V2:.*]] = arith.mulf %[[V]], %[[V]]
 // CHECK:     %[[S:.*]] = arith.addf %[[ACC]], %[[V2]]
 // CHECK:     scf.yield %[[S]]
@@ -18,26 +21,25 @@
 // CHECK:   %[[ME:.*]] = arith.addf %[[MEAN]], %[[EPS]]
 // CHECK:   %[[INV:.*]] = math.rsqrt %[[ME]]
 // CHECK:   scf.for %[[J2:.*]] = %c0 to %c16 step %c1 {
-// CHECK:     %[[XV:.*]] = memref.load %[[X]][%[[R]], %[[J2]]]
+// CHECK:     %[[XV:.*]] = memref.load %arg0[%[[R]], %[[J2]]]
 // CHECK:     %[[XN:.*]] = arith.mulf %[[XV]], %[[INV]]
-// CHECK:     %[[WV:.*]] = memref.load %[[W:.*]][%[[J2]]] : memref<16xf32>
+// CHECK:     %[[WV:.*]] = memref.load %arg1[%[[J2]]] : memref<16xf32>
 // CHECK:     %[[Y:.*]] = arith.mulf %[[WV]], %[[XN]]
-// CHECK:     memref.store %[[Y]], %[[OUT:.*]][%[[R]], %[[J2]]]
-// CHECK: call @llmc_barrier()
+// CHECK:     memref.store %[[Y]], %arg2[%[[R]], %[[J2]]]
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %w = tfm.weight "norm" : tensor<16xf32>
   %n = tfm.rms_norm %h, %w {eps = 1.0e-5 : f64} : tensor<?x16xf32>, tensor<16xf32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
 // LayerNorm: the mean, the biased variance, then weight * norm + bias.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
+// CHECK-LABEL: func.func @layer_norm_0
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHECK:   %[[SUM:.*]] = scf.for %[[J:.*]] = %c0 to %c16 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
 // CHECK:     %[[V:.*]] = memref.load %[[X:.*]][%[[R]], %[[J]]]
@@ -60,23 +62,23 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 // CHECK:     %[[BV:.*]] = memref.load %{{.*}}[%[[J2]]] : memref<16xf32>
 // CHECK:     %[[YB:.*]] = arith.addf %[[Y]], %[[BV]]
 // CHECK:     memref.store %[[YB]], %{{.*}}[%[[R]], %[[J2]]]
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %w = tfm.weight "ln.w" : tensor<16xf32>
   %b = tfm.weight "ln.b" : tensor<16xf32>
   %n = tfm.layer_norm %h, %w, %b {eps = 1.0e-5 : f64} : tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
-// The fused residual add: each row's sum is written first (result #0),
-// then normalized from there (result #1), in the same row loop.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
+// The fused residual add: each row's sum is written first (result #0, the
+// kernel's first result buffer), then normalized from there (result #1),
+// in the same row loop.
+// CHECK-LABEL: func.func @add_rms_norm_0
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHECK:   scf.for %[[J:.*]] = %c0 to %c16 step %c1 {
 // CHECK:     %[[A:.*]] = memref.load %[[IN:.*]][%[[R]], %[[J]]]
@@ -88,21 +90,20 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 // CHECK:   scf.for
 // CHECK:     memref.load %[[SUM]][%[[R]], %{{.*}}]
 // CHECK:     memref.store %{{.*}}, %[[NORMED:.*]][%[[R]], %{{.*}}]
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %w = tfm.weight "norm" : tensor<16xf32>
   %s, %n = tfm.add_rms_norm %h, %h, %w {eps = 1.0e-5 : f64} : tensor<?x16xf32>, tensor<16xf32>
   %o = tfm.add %s, %n : tensor<?x16xf32>
-  return %o, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %o, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
+// CHECK-LABEL: func.func @add_layer_norm_0
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHECK:   scf.for %[[J:.*]] = %c0 to %c16 step %c1 {
 // CHECK:     arith.addf
@@ -119,24 +120,23 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 // CHECK:     arith.mulf
 // CHECK:     arith.addf
 // CHECK:     memref.store
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %w = tfm.weight "ln.w" : tensor<16xf32>
   %b = tfm.weight "ln.b" : tensor<16xf32>
   %s, %n = tfm.add_layer_norm %h, %h, %w, %b {eps = 1.0e-5 : f64} : tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>
   %o = tfm.add %s, %n : tensor<?x16xf32>
-  return %o, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %o, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
 // Softmax on the last axis: the row maximum, exp(x - max) stored and
 // summed, then divided in place.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
+// CHECK-LABEL: func.func @softmax_0
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHECK:   %[[M:.*]] = scf.for %[[J:.*]] = %c0 to %c16 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
 // CHECK:     %[[V:.*]] = memref.load %[[X:.*]][%[[R]], %[[J]]]
@@ -151,11 +151,11 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 // CHECK:     %[[O:.*]] = memref.load %[[OUT]][%[[R]], %[[J3]]]
 // CHECK:     %[[Q:.*]] = arith.divf %[[O]], %[[SUM]]
 // CHECK:     memref.store %[[Q]], %[[OUT]][%[[R]], %[[J3]]]
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %n = tfm.softmax %h {axis = 1 : i64} : tensor<?x16xf32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }

@@ -1,53 +1,54 @@
-// RUN: llmc-opt %s -split-input-file -convert-tfm-to-loops=max-tokens=8 -canonicalize -cse | FileCheck %s
+// RUN: llmc-opt %s -split-input-file -llmc-cpu-configure-kernels -tfm-plan-memory=max-tokens=8 -convert-tfm-to-plan -llmc-cpu-lower-kernels -canonicalize -cse | FileCheck %s
 // The selection family: embedding lookup, gather_last_tokens, argmax.
 
-// Embedding: this thread's share of the tokens, each row of the table at
-// the token's id.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: %[[TABLE:.*]] = memref.view %{{.*}}[%c0][] : memref<?xi8> to memref<10x16xf32>
-// CHECK: scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// Embedding: this invocation's tokens, each the row of the table at the
+// token's id.
+// CHECK-LABEL: func.func @embedding_0(%arg0: memref<10x16xf32>, %arg1: memref<?xi32>, %arg2: memref<?x16xf32>, %arg3: index, %arg4: index)
+// CHECK: %[[ROWS:.*]] = memref.dim %arg2, %c0
+// CHECK: %[[B:.*]] = arith.minui %arg3, %[[ROWS]]
+// CHECK: %[[E:.*]] = arith.minui %arg4, %[[ROWS]]
+// CHECK: scf.for %[[T:.*]] = %[[B]] to %[[E]] step %c1 {
 // CHECK:   scf.for %[[J:.*]] = %c0 to %c16 step %c1 {
-// CHECK:     %[[ID32:.*]] = memref.load %[[IDS:.*]][%[[T]]]
+// CHECK:     %[[ID32:.*]] = memref.load %arg1[%[[T]]]
 // CHECK:     %[[ID:.*]] = arith.index_cast %[[ID32]]
-// CHECK:     %[[V:.*]] = memref.load %[[TABLE]][%[[ID]], %[[J]]]
-// CHECK:     memref.store %[[V]], %{{.*}}[%[[T]], %[[J]]]
-// CHECK: call @llmc_barrier()
+// CHECK:     %[[V:.*]] = memref.load %arg0[%[[ID]], %[[J]]]
+// CHECK:     memref.store %[[V]], %arg2[%[[T]], %[[J]]]
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %n = tfm.add %h, %h : tensor<?x16xf32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
-// The rows that need logits: for every index, this thread's share of the
-// columns of the row it names.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
+// The rows that need logits: for every index, this invocation's columns
+// (of 16) of the row it names.
+// CHECK-LABEL: func.func @gather_last_tokens_0
+// CHECK: %[[B:.*]] = arith.minui %arg3, %c16
+// CHECK: %[[E:.*]] = arith.minui %arg4, %c16
 // CHECK: scf.for %[[S:.*]] = %c0 to %{{.*}} step %c1 {
-// CHECK:   scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c1 {
-// CHECK:     %[[R32:.*]] = memref.load %[[LI:.*]][%[[S]]]
+// CHECK:   scf.for %[[J:.*]] = %[[B]] to %[[E]] step %c1 {
+// CHECK:     %[[R32:.*]] = memref.load %arg1[%[[S]]]
 // CHECK:     %[[R:.*]] = arith.index_cast %[[R32]]
 // CHECK:     %[[V:.*]] = memref.load %{{.*}}[%[[R]], %[[J]]]
 // CHECK:     memref.store %[[V]], %{{.*}}[%[[S]], %[[J]]]
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %n = tfm.gather_last_tokens %h, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
 
 // -----
 
-// Argmax: per row of this thread's share, the first maximum (strictly
+// Argmax: per row of this invocation's rows, the first maximum (strictly
 // greater replaces), stored as i32.
-// CHECK-LABEL: func.func @llmc_step
-// CHECK: call @llmc_barrier()
-// CHECK: call @llmc_barrier()
+// CHECK-LABEL: func.func @argmax_0(%arg0: memref<?x16xf32>, %arg1: memref<?xi32>, %arg2: index, %arg3: index)
 // CHECK: scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHECK:   %[[BEST:.*]]:2 = scf.for %[[J:.*]] = %c0 to %c16 step %c1 iter_args(%[[M:.*]] = %{{.*}}, %[[I:.*]] = %c0) -> (f32, index) {
 // CHECK:     %[[X:.*]] = memref.load %{{.*}}[%[[R]], %[[J]]]
@@ -57,12 +58,12 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 // CHECK:     scf.yield %[[M2]], %[[I2]]
 // CHECK:   %[[ID:.*]] = arith.index_cast %[[BEST]]#1 : index to i32
 // CHECK:   memref.store %[[ID]], %{{.*}}[%[[R]]]
-// CHECK: call @llmc_barrier()
 
-func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) {
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x16xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   %n = tfm.add %h, %h : tensor<?x16xf32>
   %am = tfm.argmax %n : tensor<?x16xf32> -> tensor<?xi32>
-  return %n, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }

@@ -9,7 +9,7 @@
 // CHECK-NOT: tfm.linear
 // CHECK-NOT: tfm.rope
 // CHECK-NOT: tfm.kv_cache_write
-// CHECK: %[[Q:.*]], %[[K:.*]], %[[V:.*]] = tfm.qkv_rope_cache %[[X]], %[[W]] bias(%[[B]] : tensor<128xf32>) positions(%[[POS]]) slots(%[[SLOTS]]) caches(%[[KC]], %[[VC]]) {factor = 2.000000e+00 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>, theta = 1.000000e+04 : f64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+// CHECK: %[[Q:.*]], %[[K:.*]], %[[V:.*]] = tfm.qkv_rope_cache %[[X]], %[[W]] bias(%[[B]] : tensor<128xf32>) positions(%[[POS]]) slots(%[[SLOTS]]) caches(%[[KC]], %[[VC]]) rope <theta = 1.000000e+04, rotary_dim = 16, scaling = linear, factor = 2.000000e+00> : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
 // CHECK: tfm.attention %[[Q]], %[[K]], %[[V]], %[[BT]], %[[SEQ]], %[[POS]]
 func.func @fused(%x: tensor<?x64xf32>, %pos: tensor<?xi32>, %slots: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>, %vc: tensor<?x16x2x16xf32>, %bt: tensor<?x?xi32>, %seq: tensor<?xi32>) -> tensor<?x4x16xf32> {
   %w = tfm.weight "qkv" : tensor<128x64xf32>
@@ -19,8 +19,8 @@ func.func @fused(%x: tensor<?x64xf32>, %pos: tensor<?xi32>, %slots: tensor<?xi32
   %q = tfm.reshape %s#0 : tensor<?x64xf32> -> tensor<?x4x16xf32>
   %k = tfm.reshape %s#1 : tensor<?x32xf32> -> tensor<?x2x16xf32>
   %v = tfm.reshape %s#2 : tensor<?x32xf32> -> tensor<?x2x16xf32>
-  %qr = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
-  %kr = tfm.rope %k, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>, factor = 2.0 : f64} : tensor<?x2x16xf32>, tensor<?xi32>
+  %qr = tfm.rope %q, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = linear, factor = 2.0>} : tensor<?x4x16xf32>, tensor<?xi32>
+  %kr = tfm.rope %k, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = linear, factor = 2.0>} : tensor<?x2x16xf32>, tensor<?xi32>
   %kc1 = tfm.kv_cache_write %kc, %kr, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %vc1 = tfm.kv_cache_write %vc, %v, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %a = tfm.attention %qr, %kc1, %vc1, %bt, %seq, %pos {scale = 0.25 : f64} : (tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32>) -> tensor<?x4x16xf32>
@@ -44,8 +44,8 @@ func.func @kept(%x: tensor<?x64xf32>, %pos: tensor<?xi32>, %slots: tensor<?xi32>
   %q = tfm.reshape %s#0 : tensor<?x64xf32> -> tensor<?x4x16xf32>
   %k = tfm.reshape %s#1 : tensor<?x32xf32> -> tensor<?x2x16xf32>
   %v = tfm.reshape %s#2 : tensor<?x32xf32> -> tensor<?x2x16xf32>
-  %qr = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  %kr = tfm.rope %k, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x2x16xf32>, tensor<?xi32>
+  %qr = tfm.rope %q, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
+  %kr = tfm.rope %k, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x2x16xf32>, tensor<?xi32>
   %kc1 = tfm.kv_cache_write %kc, %kr, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %vc1 = tfm.kv_cache_write %vc, %v, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   return %qr, %kc1, %vc1, %k : tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>, tensor<?x2x16xf32>
@@ -57,8 +57,8 @@ func.func @mismatch(%x: tensor<?x64xf32>, %pos: tensor<?xi32>, %slots: tensor<?x
   %q = tfm.reshape %s#0 : tensor<?x64xf32> -> tensor<?x4x16xf32>
   %k = tfm.reshape %s#1 : tensor<?x32xf32> -> tensor<?x2x16xf32>
   %v = tfm.reshape %s#2 : tensor<?x32xf32> -> tensor<?x2x16xf32>
-  %qr = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  %kr = tfm.rope %k, %pos {theta = 500000.0 : f64, rotary_dim = 16 : i64} : tensor<?x2x16xf32>, tensor<?xi32>
+  %qr = tfm.rope %q, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
+  %kr = tfm.rope %k, %pos {rope = #tfm.rope<theta = 500000.0, rotary_dim = 16>} : tensor<?x2x16xf32>, tensor<?xi32>
   %kc1 = tfm.kv_cache_write %kc, %kr, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   %vc1 = tfm.kv_cache_write %vc, %v, %slots : tensor<?x16x2x16xf32>, tensor<?x2x16xf32>, tensor<?xi32>
   return %qr, %kc1, %vc1 : tensor<?x4x16xf32>, tensor<?x16x2x16xf32>, tensor<?x16x2x16xf32>

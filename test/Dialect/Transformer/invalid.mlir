@@ -1,7 +1,7 @@
-// RUN: llmc-opt %s -split-input-file -verify-diagnostics
+// RUN: llmc-opt %s -split-input-file -verify-diagnostics -allow-unregistered-dialect
 
 func.func @weight_dynamic() {
-  // expected-error @+1 {{'tfm.weight' op weight type 'tensor<?x4xf32>' must have a static shape}}
+  // expected-error @+1 {{weight recipe 'w': type must be a static f32 tensor, got 'tensor<?x4xf32>'}}
   %0 = tfm.weight "w" : tensor<?x4xf32>
   return
 }
@@ -9,7 +9,7 @@ func.func @weight_dynamic() {
 // -----
 
 func.func @weight_unnamed() {
-  // expected-error @+1 {{'tfm.weight' op name must not be empty}}
+  // expected-error @+1 {{weight recipe name must not be empty}}
   %0 = tfm.weight "" : tensor<4xf32>
   return
 }
@@ -130,15 +130,15 @@ func.func @linear_swiglu(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>) {
 
 func.func @qkv_rows(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %p: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>) {
   // expected-error @+1 {{'tfm.qkv_rope_cache' op weight must have (heads + 2 * kv_heads) * head_dim = 128 rows, got 96}}
-  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x64xf32>, tensor<96x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) rope <theta = 10000.0, rotary_dim = 16> : tensor<?x64xf32>, tensor<96x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
   return
 }
 
 // -----
 
 func.func @qkv_dynamic(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %p: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>) {
-  // expected-error @+1 {{'tfm.qkv_rope_cache' op dynamic scaling needs seq_ids, factor and original_max_positions}}
-  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 32 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  // expected-error @+1 {{'tfm.qkv_rope_cache' op rope scaling 'dynamic' requires the seq_ids operand}}
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w positions(%p) slots(%p) caches(%kc, %kc) rope <theta = 10000.0, rotary_dim = 16, scaling = dynamic, factor = 2.0, original_max_positions = 32> : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
   return
 }
 
@@ -186,63 +186,63 @@ func.func @matmul_rank(%a: tensor<16xf32>, %b: tensor<16xf32>) {
 
 func.func @rope_rank(%q: tensor<?x64xf32>, %p: tensor<?xi32>) {
   // expected-error @+1 {{'tfm.rope' op input must have rank 3, got 2}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 64 : i64} : tensor<?x64xf32>, tensor<?xi32>
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 64>} : tensor<?x64xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_rotary(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op rotary_dim 15 must be even and in (0, 16]}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 15 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{rope rotary_dim must be positive and even, got 15}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 15>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_theta(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op theta must be positive}}
-  %0 = tfm.rope %q, %p {theta = 0.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{rope theta must be positive, got 0.000000e+00}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 0.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_linear_factor(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op scaling 'linear' requires attribute 'factor'}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{rope scaling 'linear' requires 'factor'}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = linear>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_llama3(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op scaling 'llama3' requires attribute 'low_freq_factor'}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{rope scaling 'llama3' requires 'low_freq_factor'}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = llama3, factor = 8.0>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_llama3_band(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op high_freq_factor must exceed low_freq_factor}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64, low_freq_factor = 4.0 : f64, high_freq_factor = 1.0 : f64, original_max_positions = 8192 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{rope high_freq_factor must exceed low_freq_factor (both positive)}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = llama3, factor = 8.0, low_freq_factor = 4.0, high_freq_factor = 1.0, original_max_positions = 8192>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_dynamic(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op scaling 'dynamic' requires attribute 'original_max_positions'}}
-  %0 = tfm.rope %q, %p, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
+  // expected-error @+1 {{rope scaling 'dynamic' requires 'original_max_positions'}}
+  %0 = tfm.rope %q, %p, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = dynamic, factor = 2.0>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
   return
 }
 
 // -----
 
 func.func @rope_dynamic_seq(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.rope' op scaling 'dynamic' requires the seq_ids operand}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 2048 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
+  // expected-error @+1 {{'tfm.rope' op rope scaling 'dynamic' requires the seq_ids operand}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = dynamic, factor = 2.0, original_max_positions = 2048>} : tensor<?x4x16xf32>, tensor<?xi32>
   return
 }
 
@@ -250,7 +250,7 @@ func.func @rope_dynamic_seq(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
 
 func.func @rope_positions(%q: tensor<8x4x16xf32>, %p: tensor<4xi32>) {
   // expected-error @+1 {{'tfm.rope' op positions dimension 0 (4) does not match input dimension 0 (8)}}
-  %0 = tfm.rope %q, %p {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<8x4x16xf32>, tensor<4xi32>
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<8x4x16xf32>, tensor<4xi32>
   return
 }
 
@@ -404,4 +404,174 @@ func.func @sample_rows(%l: tensor<4x512xf32>, %t: tensor<4xf32>, %k: tensor<4xi3
   // expected-error @+1 {{'tfm.sample' op top_p dimension 0 (2) does not match logits dimension 0 (4)}}
   %0 = tfm.sample %l, %t, %k, %p, %u : (tensor<4x512xf32>, tensor<4xf32>, tensor<4xi32>, tensor<2xf32>, tensor<4xf32>) -> tensor<4xi32>
   return
+}
+
+// -----
+
+func.func @rope_wider_than_head(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.rope' op rope rotary_dim 32 exceeds head_dim 16}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 32>} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @rope_unused_parameter(%q: tensor<?x4x16xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{rope scaling 'default' does not use 'factor'}}
+  %0 = tfm.rope %q, %p {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, factor = 2.0>} : tensor<?x4x16xf32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @recipe_concat_without_parts() {
+  // expected-error @+1 {{weight recipe 'w': transform 'concat' needs parts}}
+  %w = tfm.weight "w", transform = concat : tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_parts_do_not_stack() {
+  // expected-error @+1 {{weight recipe 'q+k': part 'k' of type 'tensor<4x8xf32>' does not stack along dimension 0 into 'tensor<12x4xf32>'}}
+  %w = tfm.weight "q+k", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>, #tfm.recipe<"k" : tensor<4x8xf32>>] : tensor<12x4xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_parts_rows() {
+  // expected-error @+1 {{weight recipe 'q+k': parts stack to 12 rows, not 16}}
+  %w = tfm.weight "q+k", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>, #tfm.recipe<"k" : tensor<4x4xf32>>] : tensor<16x4xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_nested_concat() {
+  // expected-error @+1 {{weight recipe 'a+b': part 'a' must be a checkpoint tensor, not a concat}}
+  %w = tfm.weight "a+b", transform = concat, parts = [#tfm.recipe<"a" : tensor<8x4xf32>, transform = concat, parts = [#tfm.recipe<"x" : tensor<8x4xf32>>]>] : tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_sharded_concat() {
+  // expected-error @+1 {{weight recipe 'q+k': a concat is not sharded; its parts are}}
+  %w = tfm.weight "q+k", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>], shard = <axis = 0, index = 0, count = 2> : tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_transpose_rank() {
+  // expected-error @+1 {{weight recipe 'b': transform 'transpose' needs a 2-D tensor}}
+  %w = tfm.weight "b", transform = transpose : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_shard_axis() {
+  // expected-error @+1 {{weight recipe 'b': shard axis 1 is out of range for 'tensor<8xf32>'}}
+  %w = tfm.weight "b", shard = <axis = 1, index = 0, count = 2> : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_shard_index() {
+  // expected-error @+1 {{shard index 2 must be in [0, 2)}}
+  %w = tfm.weight "b", shard = <axis = 0, index = 2, count = 2> : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_unknown_field() {
+  // expected-error @+1 {{unknown weight recipe field 'dtype' (transform, sources, parts, shard)}}
+  %w = tfm.weight "b", dtype = f32 : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @recipe_unknown_transform() {
+  // expected-error @+1 {{unknown weight transform 'flip' (none, transpose, concat)}}
+  %w = tfm.weight "b", transform = flip : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @weight_type_not_recipe() {
+  // expected-error @+1 {{'tfm.weight' op recipe type 'tensor<4xf32>' does not match result type 'tensor<8xf32>'}}
+  %w = "tfm.weight"() {recipe = #tfm.recipe<"b" : tensor<4xf32>>} : () -> tensor<8xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op is not a valid step function: operand #4 (block_tables) must be tensor<?x?xi32>, got tensor<?xi32>}}
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  %w = tfm.weight "w" : tensor<8x10xf32>
+  %l = tfm.embedding %w, %ids : (tensor<8x10xf32>, tensor<?xi32>) -> tensor<?x10xf32>
+  return %l, %kc, %vc : tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op is not a valid step function: expected the 6 batch inputs (token_ids, positions, seq_ids, slot_mapping, block_tables, logits_indices) followed by a K and a V cache per layer}}
+func.func @step(%ids: tensor<?xi32>) -> tensor<?x10xf32> attributes {tfm.step} {
+  %w = tfm.weight "w" : tensor<8x10xf32>
+  %l = tfm.embedding %w, %ids : (tensor<8x10xf32>, tensor<?xi32>) -> tensor<?x10xf32>
+  return %l : tensor<?x10xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op is not a valid step function: operand #8 has blocks of 8 tokens, the first cache 4: every cache shares one block size}}
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>, %kc2: tensor<?x8x1x8xf32>, %vc2: tensor<?x8x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x8x1x8xf32>, tensor<?x8x1x8xf32>) attributes {tfm.step} {
+  %w = tfm.weight "w" : tensor<8x10xf32>
+  %l = tfm.embedding %w, %ids : (tensor<8x10xf32>, tensor<?xi32>) -> tensor<?x10xf32>
+  return %l, %kc, %vc, %kc2, %vc2 : tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>, tensor<?x8x1x8xf32>, tensor<?x8x1x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op is not a valid step function: result #2 must have the type of its cache operand}}
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
+  %w = tfm.weight "w" : tensor<8x10xf32>
+  %l = tfm.embedding %w, %ids : (tensor<8x10xf32>, tensor<?xi32>) -> tensor<?x10xf32>
+  %c = "test.cast"(%vc) : (tensor<?x4x1x8xf32>) -> tensor<?x4x2x8xf32>
+  return %l, %kc, %c : tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x2x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.return' op attribute 'tfm.step' must be a unit attribute on a func.func}}
+"func.return"() {tfm.step} : () -> ()
+
+// -----
+
+func.func @kernel_config(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{cpu_kernel tile_rows (6) must be a non-negative multiple of row_block (4)}}
+  %y = tfm.linear %x, %w {tfm.kernel_config = #tfm.cpu_kernel<parallel = output_channels, vector_width = 8, row_block = 4, tile_rows = 6>} : (tensor<?x8xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @kernel_config_type(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'tfm.silu' op attribute 'tfm.kernel_config' must be a #tfm.cpu_kernel on a tfm op with results}}
+  %y = tfm.silu %x {tfm.kernel_config = 3 : i64} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @arena_offsets(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{'tfm.silu' op attribute 'tfm.arena_offsets' must be an array of one offset per result}}
+  %y = tfm.silu %x {tfm.arena_offsets = array<i64: 0, 64>} : tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
 }

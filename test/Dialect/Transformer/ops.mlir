@@ -58,14 +58,14 @@ func.func @products(%x: tensor<?x64xf32>, %w: tensor<96x64xf32>, %b: tensor<96xf
 
 // CHECK-LABEL: func @rope
 func.func @rope(%q: tensor<?x4x16xf32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>) -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) {
-  // CHECK: tfm.rope %{{.*}}, %{{.*}} {rotary_dim = 16 : i64, theta = 1.000000e+04 : f64}
-  %0 = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  // CHECK: tfm.rope {{.*}}scaling = #tfm.rope_scaling<linear>
-  %1 = tfm.rope %q, %pos {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<linear>, factor = 2.0 : f64} : tensor<?x4x16xf32>, tensor<?xi32>
-  // CHECK: tfm.rope {{.*}}high_freq_factor = 4.000000e+00 : f64, low_freq_factor = 1.000000e+00 : f64, original_max_positions = 8192 : i64, rotary_dim = 8 : i64, scaling = #tfm.rope_scaling<llama3>
-  %2 = tfm.rope %q, %pos {theta = 500000.0 : f64, rotary_dim = 8 : i64, scaling = #tfm.rope_scaling<llama3>, factor = 8.0 : f64, low_freq_factor = 1.0 : f64, high_freq_factor = 4.0 : f64, original_max_positions = 8192 : i64} : tensor<?x4x16xf32>, tensor<?xi32>
-  // CHECK: tfm.rope %{{.*}}, %{{.*}}, %{{.*}} {{{.*}}scaling = #tfm.rope_scaling<dynamic>{{.*}}} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
-  %3 = tfm.rope %q, %pos, %seq {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 2048 : i64} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
+  // CHECK: tfm.rope %{{.*}}, %{{.*}} {rope = #tfm.rope<theta = 1.000000e+04, rotary_dim = 16>}
+  %0 = tfm.rope %q, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16>} : tensor<?x4x16xf32>, tensor<?xi32>
+  // CHECK: tfm.rope {{.*}}scaling = linear, factor = 2.000000e+00>
+  %1 = tfm.rope %q, %pos {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = linear, factor = 2.0>} : tensor<?x4x16xf32>, tensor<?xi32>
+  // CHECK: tfm.rope {{.*}}#tfm.rope<theta = 5.000000e+05, rotary_dim = 8, scaling = llama3, factor = 8.000000e+00, low_freq_factor = 1.000000e+00, high_freq_factor = 4.000000e+00, original_max_positions = 8192>
+  %2 = tfm.rope %q, %pos {rope = #tfm.rope<theta = 500000.0, rotary_dim = 8, scaling = llama3, factor = 8.0, low_freq_factor = 1.0, high_freq_factor = 4.0, original_max_positions = 8192>} : tensor<?x4x16xf32>, tensor<?xi32>
+  // CHECK: tfm.rope %{{.*}}, %{{.*}}, %{{.*}} {{{.*}}scaling = dynamic{{.*}}} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
+  %3 = tfm.rope %q, %pos, %seq {rope = #tfm.rope<theta = 10000.0, rotary_dim = 16, scaling = dynamic, factor = 2.0, original_max_positions = 2048>} : tensor<?x4x16xf32>, tensor<?xi32>, tensor<?xi32>
   return %0, %1, %2, %3 : tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>
 }
 
@@ -80,10 +80,10 @@ func.func @paged_attention(%q: tensor<?x4x16xf32>, %k: tensor<?x2x16xf32>, %kc: 
 
 // CHECK-LABEL: func @fused_projections
 func.func @fused_projections(%x: tensor<?x64xf32>, %w: tensor<128x64xf32>, %b: tensor<128xf32>, %pos: tensor<?xi32>, %slots: tensor<?xi32>, %kc: tensor<?x16x2x16xf32>, %vc: tensor<?x16x2x16xf32>, %seq: tensor<?xi32>, %g: tensor<96x64xf32>) -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x48xf32>) {
-  // CHECK: tfm.qkv_rope_cache %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<128xf32>) positions(%{{.*}}) slots(%{{.*}}) caches(%{{.*}}, %{{.*}}) {rotary_dim = 16 : i64, theta = 1.000000e+04 : f64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
-  %q, %k, %v = tfm.qkv_rope_cache %x, %w bias(%b : tensor<128xf32>) positions(%pos) slots(%slots) caches(%kc, %vc) {theta = 10000.0 : f64, rotary_dim = 16 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
-  // CHECK: tfm.qkv_rope_cache {{.*}} caches(%{{.*}}, %{{.*}}) seq_ids(%{{.*}} : tensor<?xi32>) {factor = 2.000000e+00 : f64, original_max_positions = 32 : i64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, theta = 1.000000e+04 : f64}
-  %q2, %k2, %v2 = tfm.qkv_rope_cache %x, %w positions(%pos) slots(%slots) caches(%k, %v) seq_ids(%seq : tensor<?xi32>) {theta = 10000.0 : f64, rotary_dim = 16 : i64, scaling = #tfm.rope_scaling<dynamic>, factor = 2.0 : f64, original_max_positions = 32 : i64} : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  // CHECK: tfm.qkv_rope_cache %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<128xf32>) positions(%{{.*}}) slots(%{{.*}}) caches(%{{.*}}, %{{.*}}) rope <theta = 1.000000e+04, rotary_dim = 16> : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  %q, %k, %v = tfm.qkv_rope_cache %x, %w bias(%b : tensor<128xf32>) positions(%pos) slots(%slots) caches(%kc, %vc) rope <theta = 10000.0, rotary_dim = 16> : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
+  // CHECK: tfm.qkv_rope_cache {{.*}} caches(%{{.*}}, %{{.*}}) seq_ids(%{{.*}} : tensor<?xi32>) rope <theta = 1.000000e+04, rotary_dim = 16, scaling = dynamic, factor = 2.000000e+00, original_max_positions = 32> :
+  %q2, %k2, %v2 = tfm.qkv_rope_cache %x, %w positions(%pos) slots(%slots) caches(%k, %v) seq_ids(%seq : tensor<?xi32>) rope <theta = 10000.0, rotary_dim = 16, scaling = dynamic, factor = 2.0, original_max_positions = 32> : tensor<?x64xf32>, tensor<128x64xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x16x2x16xf32> -> tensor<?x4x16xf32>
   // CHECK: tfm.linear %{{.*}}, %{{.*}} {epilogue = #tfm.epilogue<swiglu>} : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x48xf32>
   %m = tfm.linear %x, %g {epilogue = #tfm.epilogue<swiglu>} : (tensor<?x64xf32>, tensor<96x64xf32>) -> tensor<?x48xf32>
   return %q, %q2, %m : tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x48xf32>
@@ -126,4 +126,30 @@ func.func @selection(%h: tensor<?x64xf32>, %idx: tensor<?xi32>, %logits: tensor<
   // CHECK: tfm.sample %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x512xf32>, tensor<?xf32>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32>) -> tensor<?xi32>
   %2 = tfm.sample %logits, %t, %k, %p, %u : (tensor<?x512xf32>, tensor<?xf32>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32>) -> tensor<?xi32>
   return %0, %1, %2 : tensor<?x64xf32>, tensor<?xi32>, tensor<?xi32>
+}
+
+// Weight recipes: the short form is a checkpoint tensor as is; the others
+// name how the runtime makes the packed tensor.
+// CHECK-LABEL: func @weight_recipes
+func.func @weight_recipes() -> (tensor<8x4xf32>, tensor<12x4xf32>, tensor<2x4xf32>) {
+  // CHECK: tfm.weight "c_attn", transform = transpose, sources = ["transformer.c_attn", "c_attn"] : tensor<8x4xf32>
+  %t = tfm.weight "c_attn", transform = transpose, sources = ["transformer.c_attn", "c_attn"] : tensor<8x4xf32>
+  // CHECK: tfm.weight "q+k", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>, #tfm.recipe<"k" : tensor<4x4xf32>, shard = <axis = 0, index = 1, count = 2>>] : tensor<12x4xf32>
+  %c = tfm.weight "q+k", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>, #tfm.recipe<"k" : tensor<4x4xf32>, shard = <axis = 0, index = 1, count = 2>>] : tensor<12x4xf32>
+  // CHECK: tfm.weight "w", shard = <axis = 0, index = 0, count = 4> : tensor<2x4xf32>
+  %s = tfm.weight "w", shard = <axis = 0, index = 0, count = 4> : tensor<2x4xf32>
+  return %t, %c, %s : tensor<8x4xf32>, tensor<12x4xf32>, tensor<2x4xf32>
+}
+
+// The step function, marked as such; the kernel configuration and arena
+// offsets are typed attributes.
+// CHECK-LABEL: func @step
+// CHECK-SAME: attributes {tfm.step}
+// CHECK: tfm.embedding {{.*}} {tfm.arena_offsets = array<i64: 0>, tfm.kernel_config = #tfm.cpu_kernel<parallel = rows, vector_width = 16>}
+// CHECK: tfm.linear {{.*}}#tfm.cpu_kernel<parallel = output_channels, vector_width = 8, row_block = 4, channel_block = 2, tile_rows = 512>
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  %e = tfm.weight "embed" : tensor<10x8xf32>
+  %h = tfm.embedding %e, %ids {tfm.arena_offsets = array<i64: 0>, tfm.kernel_config = #tfm.cpu_kernel<parallel = rows, vector_width = 16>} : (tensor<10x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %l = tfm.linear %h, %e {tfm.kernel_config = #tfm.cpu_kernel<parallel = output_channels, vector_width = 8, row_block = 4, channel_block = 2, tile_rows = 512>} : (tensor<?x8xf32>, tensor<10x8xf32>) -> tensor<?x10xf32>
+  return %l, %kc, %vc : tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
 }

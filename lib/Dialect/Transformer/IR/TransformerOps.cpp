@@ -1,5 +1,4 @@
-//===- TransformerOps.cpp - tfm verifiers and folders
-//----------------------===//
+//===- TransformerOps.cpp - tfm verifiers and folders ---------------------===//
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -70,11 +69,43 @@ LogicalResult checkAxis(Operation *op, int64_t axis, int64_t rank) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult WeightOp::verify() {
-  if (getName().empty())
-    return emitOpError() << "name must not be empty";
-  if (!getType().hasStaticShape())
-    return emitOpError() << "weight type " << getType()
-                         << " must have a static shape";
+  if (getRecipe().getType() != getType())
+    return emitOpError() << "recipe type " << getRecipe().getType()
+                         << " does not match result type " << getType();
+  return success();
+}
+
+// `"name" (, key = value)* : type`: the recipe's fields without its name and
+// type, which the op spells once.
+void WeightOp::print(OpAsmPrinter &p) {
+  p << " ";
+  p.printString(getName());
+  getRecipe().printFields(p);
+  p.printOptionalAttrDict((*this)->getAttrs(), {"recipe"});
+  p << " : " << getType();
+}
+
+ParseResult WeightOp::parse(OpAsmParser &parser, OperationState &result) {
+  std::string name;
+  WeightTransform transform;
+  SmallVector<StringAttr> sources;
+  SmallVector<Attribute> parts;
+  ShardAttr shard;
+  RankedTensorType type;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseString(&name) ||
+      WeightRecipeAttr::parseFields(parser, transform, sources, parts, shard) ||
+      parser.parseOptionalAttrDict(result.attributes) ||
+      parser.parseColonType(type))
+    return failure();
+  auto recipe = WeightRecipeAttr::getChecked(
+      [&] { return parser.emitError(loc); }, parser.getContext(),
+      StringRef(name), type, transform, ArrayRef<StringAttr>(sources),
+      ArrayRef<Attribute>(parts), shard);
+  if (!recipe)
+    return failure();
+  result.addAttribute("recipe", recipe);
+  result.addTypes(type);
   return success();
 }
 
@@ -221,6 +252,24 @@ LogicalResult MatmulOp::verify() {
 // RoPEOp
 //===----------------------------------------------------------------------===//
 
+/// The checks of a RoPE against the heads it rotates: rotary_dim within
+/// head_dim, seq_ids present for dynamic scaling (its L is per sequence).
+static LogicalResult verifyRopeUse(Operation *op, RopeAttr rope,
+                                   int64_t headDim, Value input, Value seqIds) {
+  if (rope.getRotaryDim() > headDim)
+    return op->emitOpError() << "rope rotary_dim " << rope.getRotaryDim()
+                             << " exceeds head_dim " << headDim;
+  if (rope.isDynamic()) {
+    if (!seqIds)
+      return op->emitOpError()
+             << "rope scaling 'dynamic' requires the seq_ids operand";
+    if (failed(expectRank(op, seqIds, 1, "seq_ids")) ||
+        failed(expectDim(op, seqIds, 0, "seq_ids", input, 0, "input")))
+      return failure();
+  }
+  return success();
+}
+
 LogicalResult RoPEOp::verify() {
   Operation *op = getOperation();
   if (failed(expectRank(op, getInput(), 3, "input")) ||
@@ -231,47 +280,7 @@ LogicalResult RoPEOp::verify() {
   int64_t headDim = getInput().getType().getDimSize(2);
   if (ShapedType::isDynamic(headDim))
     return emitOpError() << "input head dimension must be static";
-  auto rotary = static_cast<int64_t>(getRotaryDim());
-  if (rotary <= 0 || rotary > headDim || rotary % 2 != 0)
-    return emitOpError() << "rotary_dim " << rotary
-                         << " must be even and in (0, " << headDim << "]";
-  if (!(getTheta().convertToDouble() > 0.0))
-    return emitOpError() << "theta must be positive";
-  auto require = [&](bool present, StringRef name) -> LogicalResult {
-    if (!present)
-      return emitOpError() << "scaling '" << stringifyRopeScaling(getScaling())
-                           << "' requires attribute '" << name << "'";
-    return success();
-  };
-  switch (getScaling()) {
-  case RopeScaling::Default:
-    return success();
-  case RopeScaling::Linear:
-    return require(getFactor().has_value(), "factor");
-  case RopeScaling::Dynamic:
-    if (failed(require(getFactor().has_value(), "factor")) ||
-        failed(require(getOriginalMaxPositions().has_value(),
-                       "original_max_positions")))
-      return failure();
-    if (!getSeqIds())
-      return emitOpError() << "scaling 'dynamic' requires the seq_ids operand";
-    if (failed(expectRank(op, getSeqIds(), 1, "seq_ids")) ||
-        failed(
-            expectDim(op, getSeqIds(), 0, "seq_ids", getInput(), 0, "input")))
-      return failure();
-    return success();
-  case RopeScaling::Llama3:
-    if (failed(require(getFactor().has_value(), "factor")) ||
-        failed(require(getLowFreqFactor().has_value(), "low_freq_factor")) ||
-        failed(require(getHighFreqFactor().has_value(), "high_freq_factor")) ||
-        failed(require(getOriginalMaxPositions().has_value(),
-                       "original_max_positions")))
-      return failure();
-    if (*getHighFreqFactor() <= *getLowFreqFactor())
-      return emitOpError() << "high_freq_factor must exceed low_freq_factor";
-    return success();
-  }
-  return success();
+  return verifyRopeUse(op, getRope(), headDim, getInput(), getSeqIds());
 }
 
 //===----------------------------------------------------------------------===//
@@ -378,25 +387,8 @@ LogicalResult QKVRopeCacheOp::verify() {
       (failed(expectRank(op, getBias(), 1, "bias")) ||
        failed(expectDim(op, getBias(), 0, "bias", getWeight(), 0, "weight"))))
     return failure();
-  if (getTheta().has_value() != getRotaryDim().has_value())
-    return emitOpError() << "theta and rotary_dim go together";
-  if (auto rot = getRotaryDim()) {
-    auto r = static_cast<int64_t>(*rot);
-    if (r <= 0 || r > headDim || r % 2 != 0)
-      return emitOpError() << "rotary_dim " << r << " must be even and in (0, "
-                           << headDim << "]";
-    if (getScaling() == RopeScaling::Dynamic &&
-        (!getSeqIds() || !getFactor() || !getOriginalMaxPositions()))
-      return emitOpError() << "dynamic scaling needs seq_ids, factor and "
-                              "original_max_positions";
-    if (getScaling() == RopeScaling::Linear && !getFactor())
-      return emitOpError() << "linear scaling needs factor";
-    if (getScaling() == RopeScaling::Llama3 &&
-        (!getFactor() || !getLowFreqFactor() || !getHighFreqFactor() ||
-         !getOriginalMaxPositions()))
-      return emitOpError() << "llama3 scaling needs factor, low_freq_factor, "
-                              "high_freq_factor and original_max_positions";
-  }
+  if (RopeAttr rope = getRopeAttr())
+    return verifyRopeUse(op, rope, headDim, getInput(), getSeqIds());
   return success();
 }
 

@@ -23,12 +23,7 @@ template <typename OpT> OpT soleUser(Value v) {
 
 bool sameRope(tfm::RoPEOp a, tfm::RoPEOp b) {
   return a.getPositions() == b.getPositions() &&
-         a.getSeqIds() == b.getSeqIds() && a.getTheta() == b.getTheta() &&
-         a.getRotaryDim() == b.getRotaryDim() &&
-         a.getScaling() == b.getScaling() && a.getFactor() == b.getFactor() &&
-         a.getLowFreqFactor() == b.getLowFreqFactor() &&
-         a.getHighFreqFactor() == b.getHighFreqFactor() &&
-         a.getOriginalMaxPositions() == b.getOriginalMaxPositions();
+         a.getSeqIds() == b.getSeqIds() && a.getRope() == b.getRope();
 }
 
 struct FuseQKVRopeCache : llmc::impl::FuseQKVRopeCacheBase<FuseQKVRopeCache> {
@@ -85,10 +80,7 @@ struct FuseQKVRopeCache : llmc::impl::FuseQKVRopeCacheBase<FuseQKVRopeCache> {
         TypeRange{qRope.getType(), kWrite.getType(), vWrite.getType()},
         linear.getInput(), linear.getWeight(), linear.getBias(),
         qRope.getPositions(), kWrite.getSlots(), kWrite.getCache(),
-        vWrite.getCache(), qRope.getSeqIds(), qRope.getThetaAttr(),
-        qRope.getRotaryDimAttr(), qRope.getScalingAttr(), qRope.getFactorAttr(),
-        qRope.getLowFreqFactorAttr(), qRope.getHighFreqFactorAttr(),
-        qRope.getOriginalMaxPositionsAttr());
+        vWrite.getCache(), qRope.getSeqIds(), qRope.getRope());
     qRope.getResult().replaceAllUsesWith(fused.getQuery());
     kWrite.getResult().replaceAllUsesWith(fused.getKeyCacheOut());
     vWrite.getResult().replaceAllUsesWith(fused.getValueCacheOut());

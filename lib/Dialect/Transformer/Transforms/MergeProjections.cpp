@@ -5,7 +5,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/StringMap.h"
 
 namespace llmc {
 #define GEN_PASS_DEF_MERGEPROJECTIONS
@@ -22,33 +21,8 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
     ModuleOp module = getOperation();
     OpBuilder b(module.getContext());
 
-    llvm::StringMap<DictionaryAttr> recipes;
-    SmallVector<Attribute> recipeList;
-    if (auto existing = module->getAttrOfType<ArrayAttr>("llmc.weights"))
-      for (Attribute a : existing)
-        if (auto d = dyn_cast<DictionaryAttr>(a)) {
-          recipeList.push_back(d);
-          if (auto n = d.getAs<StringAttr>("name"))
-            recipes[n.getValue()] = d;
-        }
-    // The recipe of an unmerged weight, with its shape, as a concat part.
-    auto partOf = [&](tfm::WeightOp w) {
-      NamedAttrList fields;
-      if (DictionaryAttr d = recipes.lookup(w.getName()))
-        fields.append(d.getValue());
-      else
-        fields.append("sources",
-                      b.getArrayAttr({b.getStringAttr(w.getName())}));
-      fields.set("name", b.getStringAttr(w.getName()));
-      if (!fields.get("transform"))
-        fields.set("transform", b.getStringAttr("none"));
-      SmallVector<Attribute> shape;
-      for (int64_t d : w.getType().getShape())
-        shape.push_back(b.getI64IntegerAttr(d));
-      fields.set("shape", b.getArrayAttr(shape));
-      return fields.getDictionary(b.getContext());
-    };
-    // A new weight stacking `parts` along dimension 0.
+    // A new weight stacking `parts` along dimension 0: its recipe has the
+    // runtime concatenate the parts' own recipes.
     auto stacked = [&](MutableArrayRef<tfm::WeightOp> parts) -> Value {
       std::string name;
       SmallVector<Attribute> partRecipes;
@@ -56,27 +30,31 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
       shape[0] = 0;
       for (tfm::WeightOp w : parts) {
         name += (name.empty() ? "" : "+") + w.getName().str();
-        partRecipes.push_back(partOf(w));
+        partRecipes.push_back(w.getRecipe());
         shape[0] += w.getType().getDimSize(0);
       }
-      recipeList.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("name", b.getStringAttr(name)),
-           b.getNamedAttr("transform", b.getStringAttr("concat")),
-           b.getNamedAttr("parts", b.getArrayAttr(partRecipes))}));
       auto ty =
           RankedTensorType::get(shape, parts[0].getType().getElementType());
-      return tfm::WeightOp::create(b, parts[0].getLoc(), ty, name);
+      auto recipe = tfm::WeightRecipeAttr::get(
+          b.getContext(), name, ty, tfm::WeightTransform::Concat,
+          /*sources=*/{}, partRecipes, /*shard=*/nullptr);
+      return tfm::WeightOp::create(b, parts[0].getLoc(), recipe);
     };
 
-    bool changed = false;
     module.walk([&](func::FuncOp func) {
       // Candidates by (input, has bias), in program order.
       llvm::MapVector<std::pair<Value, int>, SmallVector<tfm::LinearOp>> groups;
+      // A weight can be a part of a concat only if it is a checkpoint
+      // tensor (as is, transposed or sharded), not a concat itself.
+      auto stackable = [](Value v) {
+        auto w = v.getDefiningOp<tfm::WeightOp>();
+        return w &&
+               w.getRecipe().getTransform() != tfm::WeightTransform::Concat;
+      };
       func.walk([&](tfm::LinearOp l) {
-        if (!l.getWeight().getDefiningOp<tfm::WeightOp>() ||
-            l.getEpilogue() != tfm::Epilogue::None)
+        if (!stackable(l.getWeight()) || l.getEpilogue() != tfm::Epilogue::None)
           return;
-        if (l.getBias() && !l.getBias().getDefiningOp<tfm::WeightOp>())
+        if (l.getBias() && !stackable(l.getBias()))
           return;
         groups[{l.getInput(), l.getBias() ? 1 : 0}].push_back(l);
       });
@@ -113,11 +91,8 @@ struct MergeProjections : llmc::impl::MergeProjectionsBase<MergeProjections> {
         for (tfm::WeightOp w : llvm::concat<tfm::WeightOp>(weights, biases))
           if (w->use_empty())
             w.erase();
-        changed = true;
       }
     });
-    if (changed)
-      module->setAttr("llmc.weights", b.getArrayAttr(recipeList));
   }
 };
 

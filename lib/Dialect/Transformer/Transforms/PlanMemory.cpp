@@ -1,4 +1,5 @@
 //===- PlanMemory.cpp - static offsets in one reused activation arena -----===//
+#include "llmc/Dialect/Transformer/IR/StepSignature.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 #include "llmc/Dialect/Transformer/Transforms/Passes.h"
 
@@ -25,7 +26,7 @@ std::optional<int64_t> tfm::boundedBytes(RankedTensorType type,
     if (!ShapedType::isDynamic(d))
       elems *= d;
   int64_t bytes = elems * ((type.getElementTypeBitWidth() + 7) / 8);
-  return (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  return schema::alignUp(bytes);
 }
 
 namespace {
@@ -40,19 +41,16 @@ struct PlanMemory : llmc::impl::PlanMemoryBase<PlanMemory> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto step = module.lookupSymbol<func::FuncOp>("step");
-    if (!step) {
-      module.emitError() << "no func.func @step to plan";
+    FailureOr<tfm::StepSignature> sig = tfm::StepSignature::find(module);
+    if (failed(sig))
       return signalPassFailure();
-    }
+    func::FuncOp step = sig->getFunc();
     if (maxTokens <= 0) {
       module.emitError() << "max-tokens must be positive";
       return signalPassFailure();
     }
     Block &body = step.getBody().front();
-    Value logits = body.getTerminator()->getNumOperands()
-                       ? body.getTerminator()->getOperand(0)
-                       : Value();
+    Value logits = sig->getLogits();
 
     DenseMap<Operation *, int64_t> index;
     for (auto [i, op] : llvm::enumerate(body))
@@ -125,6 +123,7 @@ struct PlanMemory : llmc::impl::PlanMemoryBase<PlanMemory> {
     }
 
     OpBuilder b(module.getContext());
+    tfm::TransformerDialect &tfmDialect = tfm::dialect(module.getContext());
     for (Operation &op : body.without_terminator()) {
       if (op.getNumResults() == 0)
         continue;
@@ -137,11 +136,12 @@ struct PlanMemory : llmc::impl::PlanMemoryBase<PlanMemory> {
         any |= it != bufferOf.end();
       }
       if (any)
-        op.setAttr("llmc.offsets", b.getDenseI64ArrayAttr(offsets));
+        tfmDialect.getArenaOffsetsAttrHelper().setAttr(
+            &op, b.getDenseI64ArrayAttr(offsets));
     }
-    module->setAttr("llmc.arena_bytes", b.getI64IntegerAttr(arena));
-    module->setAttr("llmc.naive_arena_bytes", b.getI64IntegerAttr(naive));
-    module->setAttr("llmc.arena_max_tokens", b.getI64IntegerAttr(maxTokens));
+    tfmDialect.getArenaAttrHelper().setAttr(
+        module,
+        tfm::ArenaAttr::get(module.getContext(), arena, naive, maxTokens));
   }
 };
 

@@ -23,6 +23,20 @@ def Transformer_Dialect : Dialect {
     mapping and `tfm.attention` reads through per-sequence block tables.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // Typed contracts between passes, each with one name and one type
+  // (TransformerDialect::get<Name>AttrHelper()).
+  let discardableAttrs = (ins
+    // On the step function: the one decoder step (see StepSignature.h).
+    "::mlir::UnitAttr":$step,
+    // On each kernel op: how the target runs it.
+    "::llmc::tfm::CPUKernelConfigAttr":$kernel_config,
+    // On each op: byte offset of each result in the arena (-1: none).
+    "::mlir::DenseI64ArrayAttr":$arena_offsets,
+    // On the module: the arena plan, the model facts.
+    "::llmc::tfm::ArenaAttr":$arena,
+    "::llmc::tfm::ModelAttr":$model
+  );
+  let hasOperationAttrVerify = 1;
 }
 
 class Tfm_Op<string mnemonic, list<Trait> traits = []>
@@ -40,9 +54,6 @@ def Tfm_RopeScaling : I32EnumAttr<"RopeScaling", "rotary position scaling", [
   ]> {
   let cppNamespace = "::llmc::tfm";
   let genSpecializedAttr = 0;
-}
-def Tfm_RopeScalingAttr : EnumAttr<Transformer_Dialect, Tfm_RopeScaling, "rope_scaling"> {
-  let assemblyFormat = "`<` $value `>`";
 }
 
 def Tfm_GeluApproximation : I32EnumAttr<"GeluApproximation",
@@ -69,6 +80,28 @@ def Tfm_Epilogue : I32EnumAttr<"Epilogue", "linear epilogue", [
 }
 def Tfm_EpilogueAttr : EnumAttr<Transformer_Dialect, Tfm_Epilogue, "epilogue"> {
   let assemblyFormat = "`<` $value `>`";
+}
+
+def Tfm_WeightTransform : I32EnumAttr<"WeightTransform",
+    "how a packed weight is made from checkpoint tensors", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Transpose", 1, "transpose">,
+    I32EnumAttrCase<"Concat", 2, "concat">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+
+def Tfm_ParallelDim : I32EnumAttr<"ParallelDim",
+    "the dimension of a kernel whose work items are split across threads", [
+    I32EnumAttrCase<"Rows", 0, "rows">,
+    I32EnumAttrCase<"Elements", 1, "elements">,
+    I32EnumAttrCase<"OutputChannels", 2, "output_channels">,
+    I32EnumAttrCase<"Heads", 3, "heads">,
+    I32EnumAttrCase<"Columns", 4, "columns">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
 }
 
 def Tfm_ReduceKind : I32EnumAttr<"ReduceKind", "collective reduction", [

@@ -2,7 +2,7 @@
 #ifndef LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMEROPS_TD
 #define LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMEROPS_TD
 
-include "llmc/Dialect/Transformer/IR/TransformerDialect.td"
+include "llmc/Dialect/Transformer/IR/TransformerAttrs.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -16,20 +16,30 @@ def Tfm_IntTensor : RankedTensorOf<[I32, I64]>;
 def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
   let summary = "symbolic reference to a model parameter";
   let description = [{
-    Names a parameter of the packed weight set. The value is bound by the
-    runtime at load time; the IR never holds weight data, so one compiled
-    program serves every checkpoint of the same architecture. The name is
-    the packed tensor's name in the artifact's weight recipes (for imported
-    Hugging Face models, the safetensors tensor name).
+    Names a parameter of the packed weight set by its recipe
+    (`#tfm.recipe`): the runtime makes it from the checkpoint at load time;
+    the IR never holds weight data, so one compiled program serves every
+    checkpoint of the same architecture. The short form is a checkpoint
+    tensor taken as is; other recipes follow the name:
 
     ```mlir
     %w = tfm.weight "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xf32>
+    %c = tfm.weight "h.0.attn.c_attn.weight", transform = transpose,
+           sources = ["transformer.h.0.attn.c_attn.weight"] : tensor<192x64xf32>
     ```
   }];
-  let arguments = (ins StrAttr:$name);
+  let arguments = (ins Tfm_WeightRecipeAttr:$recipe);
   let results = (outs Tfm_FloatTensor:$result);
-  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "WeightRecipeAttr":$recipe), [{
+      build($_builder, $_state, recipe.getType(), recipe);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    llvm::StringRef getName() { return getRecipe().getName(); }
+  }];
 }
 
 def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
@@ -207,30 +217,14 @@ def Tfm_RoPEOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let description = [{
     Rotates the first `rotary_dim` channels of every head of `input`
     `[tokens, heads, head_dim]` by the angle `position * inv_freq[i]`, pairing
-    channel `i` with `i + rotary_dim / 2` (the Llama / GPT-NeoX layout).
-    `inv_freq[i] = theta ^ (-2i / rotary_dim)`, adjusted by `scaling`:
-
-    - `default`: unchanged;
-    - `linear`: divided by `factor`;
-    - `llama3`: Llama 3.1 wavelength-banded scaling by `factor`,
-      `low_freq_factor`, `high_freq_factor`, `original_max_positions`;
-    - `dynamic`: dynamic NTK: when the sequence length `L` exceeds
-      `original_max_positions`, `theta` becomes
-      `theta * ((factor * L / original_max_positions) - (factor - 1)) ^
-      (rotary_dim / (rotary_dim - 2))`. `L` is one more than the largest
-      position that the token's sequence (`seq_ids`, required here) has in
-      this step, which is what Hugging Face uses for a whole prompt and for
-      each decode step.
+    channel `i` with `i + rotary_dim / 2` (the Llama / GPT-NeoX layout), with
+    the frequencies of `rope` (`#tfm.rope`). For dynamic NTK scaling the
+    sequence length `L` is one more than the largest position that the
+    token's sequence (`seq_ids`, required then) has in this step, which is
+    what Hugging Face uses for a whole prompt and for each decode step.
   }];
   let arguments = (ins Tfm_FloatTensor:$input, Tfm_IntTensor:$positions,
-                       Optional<Tfm_IntTensor>:$seq_ids,
-                       F64Attr:$theta, I64Attr:$rotary_dim,
-                       DefaultValuedAttr<Tfm_RopeScalingAttr,
-                                         "RopeScaling::Default">:$scaling,
-                       OptionalAttr<F64Attr>:$factor,
-                       OptionalAttr<F64Attr>:$low_freq_factor,
-                       OptionalAttr<F64Attr>:$high_freq_factor,
-                       OptionalAttr<I64Attr>:$original_max_positions);
+                       Optional<Tfm_IntTensor>:$seq_ids, Tfm_RopeAttr:$rope);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = "$input `,` $positions (`,` $seq_ids^)? attr-dict `:` "
                        "type($input) `,` type($positions) "
@@ -289,9 +283,9 @@ def Tfm_QKVRopeCacheOp : Tfm_Op<"qkv_rope_cache",
   let description = [{
     One kernel over the token rows: `input [tokens, in] x weight^T (+ bias)`
     gives each token's queries, keys and values (rows of `weight`: the query
-    heads, then the KV heads' keys, then their values); when `theta` is
+    heads, then the KV heads' keys, then their values); when `rope` is
     present, queries and keys are rotated as `tfm.rope` with the same
-    attributes does (`seq_ids` is needed for dynamic scaling); keys and
+    parameters does (`seq_ids` is needed for dynamic scaling); keys and
     values go straight to the paged caches at `slots` (negative: skipped)
     and the queries are the result. Made by `tfm-fuse-qkv-rope-cache`.
   }];
@@ -301,14 +295,7 @@ def Tfm_QKVRopeCacheOp : Tfm_Op<"qkv_rope_cache",
                        Tfm_FloatTensor:$key_cache,
                        Tfm_FloatTensor:$value_cache,
                        Optional<Tfm_IntTensor>:$seq_ids,
-                       OptionalAttr<F64Attr>:$theta,
-                       OptionalAttr<I64Attr>:$rotary_dim,
-                       DefaultValuedAttr<Tfm_RopeScalingAttr,
-                                         "RopeScaling::Default">:$scaling,
-                       OptionalAttr<F64Attr>:$factor,
-                       OptionalAttr<F64Attr>:$low_freq_factor,
-                       OptionalAttr<F64Attr>:$high_freq_factor,
-                       OptionalAttr<I64Attr>:$original_max_positions);
+                       OptionalAttr<Tfm_RopeAttr>:$rope);
   let results = (outs Tfm_FloatTensor:$query,
                       Tfm_FloatTensor:$key_cache_out,
                       Tfm_FloatTensor:$value_cache_out);
@@ -316,7 +303,8 @@ def Tfm_QKVRopeCacheOp : Tfm_Op<"qkv_rope_cache",
     $input `,` $weight (`bias` `(` $bias^ `:` type($bias) `)`)?
     `positions` `(` $positions `)` `slots` `(` $slots `)`
     `caches` `(` $key_cache `,` $value_cache `)`
-    (`seq_ids` `(` $seq_ids^ `:` type($seq_ids) `)`)? attr-dict `:`
+    (`seq_ids` `(` $seq_ids^ `:` type($seq_ids) `)`)? (`rope` $rope^)?
+    attr-dict `:`
     type($input) `,` type($weight) `,` type($positions) `,` type($slots) `,`
     type($key_cache) `->` type($query)
   }];

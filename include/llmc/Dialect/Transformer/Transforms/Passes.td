@@ -8,7 +8,8 @@ def PlanMemory : Pass<"tfm-plan-memory", "mlir::ModuleOp"> {
   let summary = "Give every intermediate of the step a static offset in one "
                 "reused activation arena";
   let description = [{
-    Liveness over the step function (one block, program order) decides
+    Liveness over the step function (the function marked `tfm.step`, one
+    block, program order) decides
     which intermediates are alive together; a first-fit linear scan then
     places each in the lowest free range of one arena, so memory is reused
     as soon as a value dies. Sizes are bounds for `max-tokens` rows (the
@@ -21,11 +22,12 @@ def PlanMemory : Pass<"tfm-plan-memory", "mlir::ModuleOp"> {
     the returned logits (the caller's output buffer). An op's result never
     shares memory with its operands.
 
-    Results: `llmc.offsets` on each op (one byte offset per result, -1
-    where no arena memory is used), and on the module `llmc.arena_bytes`
-    (the arena size) and `llmc.naive_arena_bytes` (the sum of all
-    intermediates, what no reuse would take). convert-tfm-to-loops uses the
-    offsets.
+    Results: `tfm.arena_offsets` on each op (one byte offset per result,
+    -1 where no arena memory is used), and on the module `tfm.arena =
+    #tfm.arena<bytes, naive_bytes, max_tokens>` (the arena size, the sum of
+    all intermediates, what no reuse would take, and the token budget it
+    was planned for). convert-tfm-to-plan places every intermediate at its
+    offset.
   }];
   let options = [
     Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"256",
@@ -41,8 +43,10 @@ def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
     or none) that are `tfm.weight`s, become one linear over the
     concatenated weight followed by a `tfm.split` of its output. The IR
     stays weight-free: the merged weight is a new `tfm.weight` whose recipe
-    in `llmc.weights` (transform `concat`, with the original recipes as
+    (`#tfm.recipe` with transform `concat`, the original recipes as
     `parts`) tells the runtime to stack the checkpoint tensors at load time.
+    Only checkpoint tensors (as is, transposed or sharded) are merged, not
+    weights that are concatenations already.
     Linears with and without bias are merged separately.
   }];
 }
@@ -99,36 +103,6 @@ def FuseEpilogues : Pass<"tfm-fuse-epilogues", "mlir::ModuleOp"> {
     Activations fuse only into plain linears (no epilogue yet); every fused
     linear must have no other user.
   }];
-}
-
-def ChooseSchedules : Pass<"tfm-choose-schedules", "mlir::ModuleOp"> {
-  let summary = "Choose each linear kernel's register blocking for the "
-                "target";
-  let description = [{
-    Sets `llmc.schedule = {row_block = r, channel_block = q, tile_rows = t}`
-    on every
-    `tfm.linear`: the kernel computes r token rows times q output channels
-    per pass over k, every weight vector loaded once for r rows and every
-    input vector once for q channels (the lowering vectorizes k).
-
-    Cost model: with c weight rows per output channel (2 for swiglu, else
-    1), one pass holds r*q*c accumulators, q*c weight vectors and one input
-    vector in vector registers, and does r*q*c FMAs for q*c + r loads.
-    Among r in {1, 2, 4, 8} and q in {1, 2, 4} with
-    r*q*c + q*c + 1 <= `vector-registers`, pick the highest FMAs per load,
-    then the larger r (prefill and batches have many rows). x86-64 with
-    AVX-512 has 32 vector registers, AVX2 and SSE 16; llmc passes the
-    number for its --cpu.
-
-    Cache tiling: token rows go through in tiles of `tile_rows` whose
-    inputs (`tile_rows * k` f32) fit 128 KiB, half of a 256 KiB per-core
-    cache share, so a tile's inputs stay cached while the weights stream
-    past once per tile; `tile_rows` is a multiple of r.
-  }];
-  let options = [
-    Option<"vectorRegisters", "vector-registers", "int64_t",
-           /*default=*/"16", "vector registers of the target">
-  ];
 }
 
 #endif // LLMC_DIALECT_TRANSFORMER_TRANSFORMS_PASSES_TD

@@ -1,0 +1,42 @@
+//===- Pipelines.h - the CPU target's named pipeline ------------*- C++ -*-===//
+#ifndef LLMC_TARGET_CPU_PIPELINES_H
+#define LLMC_TARGET_CPU_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace llmc {
+
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> fuse{*this, "fuse", llvm::cl::desc("run the fusion passes"),
+                    llvm::cl::init(true)};
+  Option<std::string> cpu{*this, "cpu",
+                          llvm::cl::desc("the LLVM CPU name (native: the "
+                                         "compiling host)"),
+                          llvm::cl::init("x86-64-v2")};
+  Option<int64_t> maxTokens{*this, "max-tokens",
+                            llvm::cl::desc("the most tokens one step holds"),
+                            llvm::cl::init(256)};
+};
+
+/// Target-neutral rewrites, the CPU kernel configuration, memory planning
+/// and the plan: a tfm step -> kernels + plan.program.
+void buildCPUPlanPipeline(mlir::OpPassManager &pm,
+                          const CPUPipelineOptions &options);
+/// The kernels to loops, with the runtime's entry points.
+void buildCPUKernelPipeline(mlir::OpPassManager &pm,
+                            const CPUPipelineOptions &options);
+/// Loops over memrefs to the LLVM dialect.
+void buildCPULLVMPipeline(mlir::OpPassManager &pm);
+/// All three: what llmc runs for --target=cpu, registered as
+/// `llmc-cpu-pipeline`.
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options);
+
+/// Registers `llmc-cpu-pipeline` with llmc-opt.
+void registerCPUPipelines();
+
+} // namespace llmc
+
+#endif // LLMC_TARGET_CPU_PIPELINES_H

@@ -1,0 +1,92 @@
+//===- SelectionOps.cpp - embedding, gather_last_tokens, argmax -----------===//
+#include "KernelLowering.h"
+
+#include "llmc/Conversion/TransformerToLoops/TransformerToLoops.h"
+
+using namespace mlir;
+
+namespace llmc {
+namespace {
+
+/// out[i, :] = table[indices[i], :], the work range on dimension `ranged`
+/// of `out` (its rows or its columns).
+void gatherRows(LoopBuilder &b, Value table, Value indices, Value out,
+                int64_t ranged, Value begin, Value end) {
+  b.loopNest(
+      {b.dim(indices, 0), b.dim(table, 1)},
+      [&](ValueRange iv) {
+        Value row = b.loadIndex(indices, {iv[0]});
+        b.store(b.load(table, {row, iv[1]}), out, iv);
+      },
+      ranged, begin, end);
+}
+
+/// This invocation's tokens, each the table row of its id.
+struct EmbeddingLowering : KernelPattern<tfm::EmbeddingOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult lower(tfm::EmbeddingOp e, const KernelBuffers &k,
+                      LoopBuilder &b, Value begin, Value end) const override {
+    gatherRows(b, k.of(e.getTable()), k.of(e.getIds()), k.results[0],
+               /*ranged=*/0, begin, end);
+    return success();
+  }
+};
+
+/// For every index, this invocation's columns of the row it names.
+struct GatherLastTokensLowering : KernelPattern<tfm::GatherLastTokensOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult lower(tfm::GatherLastTokensOp g, const KernelBuffers &k,
+                      LoopBuilder &b, Value begin, Value end) const override {
+    gatherRows(b, k.of(g.getInput()), k.of(g.getIndices()), k.results[0],
+               /*ranged=*/1, begin, end);
+    return success();
+  }
+};
+
+/// Per row of this invocation's rows, the first maximum (a later equal
+/// value does not replace it), stored as the result's integer type.
+struct ArgmaxLowering : KernelPattern<tfm::ArgmaxOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult lower(tfm::ArgmaxOp a, const KernelBuffers &k, LoopBuilder &b,
+                      Value begin, Value end) const override {
+    Value logits = k.operands[0], out = k.results[0];
+    Type idTy = a.getType().getElementType();
+    OpBuilder &ob = b.builder();
+    Location loc = b.getLoc();
+    b.loop(begin, end, [&](Value r) {
+      auto forOp =
+          scf::ForOp::create(ob, loc, b.idx(0), b.dim(logits, 1), b.idx(1),
+                             ValueRange{b.f32(-INFINITY), b.idx(0)});
+      {
+        OpBuilder::InsertionGuard g(ob);
+        ob.setInsertionPointToStart(forOp.getBody());
+        Value j = forOp.getInductionVar();
+        Value best = forOp.getRegionIterArgs()[0];
+        Value x = b.load(logits, {r, j});
+        Value better =
+            arith::CmpFOp::create(ob, loc, arith::CmpFPredicate::OGT, x, best);
+        scf::YieldOp::create(
+            ob, loc,
+            ValueRange{arith::SelectOp::create(ob, loc, better, x, best),
+                       arith::SelectOp::create(ob, loc, better, j,
+                                               forOp.getRegionIterArgs()[1])});
+      }
+      b.store(arith::IndexCastOp::create(ob, loc, idTy, forOp.getResult(1)),
+              out, {r});
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void populateSelectionLoweringPatterns(RewritePatternSet &patterns,
+                                       const TargetInfo &target) {
+  patterns.add<EmbeddingLowering, GatherLastTokensLowering, ArgmaxLowering>(
+      patterns.getContext(), target);
+}
+
+} // namespace llmc

@@ -1,0 +1,220 @@
+//===- ArtifactWriter.cpp - the plan module -> an artifact directory ------===//
+#include "llmc/Driver/ArtifactWriter.h"
+
+#include "llmc/Dialect/Plan/IR/PlanOps.h"
+#include "llmc/Driver/Report.h"
+#include "llmc/Target/CPU/Emit.h"
+#include "schema/ArtifactJson.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+
+namespace llmc {
+
+namespace {
+
+llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+std::string str(StringRef s) { return s.str(); }
+
+llvm::Expected<schema::DType> dtypeOf(Type t) {
+  if (t.isF32())
+    return schema::DType::F32;
+  if (t.isInteger(32))
+    return schema::DType::I32;
+  std::string s;
+  llvm::raw_string_ostream(s) << t;
+  return error("element type " + s + " has no artifact dtype (f32, i32)");
+}
+
+llvm::Expected<schema::WeightRecipe> recipeOf(tfm::WeightRecipeAttr r,
+                                              int64_t offset) {
+  schema::WeightRecipe w;
+  w.name = r.getName().str();
+  for (StringRef s : r.getSourceNames())
+    w.sources.push_back(s.str());
+  StringRef transform = tfm::stringifyWeightTransform(r.getTransform());
+  w.transform = *schema::enumFromName<schema::WeightTransform>(
+      std::string_view(transform.data(), transform.size()));
+  w.shape.assign(r.getType().getShape().begin(), r.getType().getShape().end());
+  auto dtype = dtypeOf(r.getType().getElementType());
+  if (!dtype)
+    return dtype.takeError();
+  w.dtype = *dtype;
+  w.offset = offset;
+  for (Attribute a : r.getParts()) {
+    auto part = recipeOf(cast<tfm::WeightRecipeAttr>(a), 0);
+    if (!part)
+      return part.takeError();
+    w.parts.push_back(std::move(*part));
+  }
+  if (tfm::ShardAttr s = r.getShard())
+    w.shard = schema::Shard{s.getAxis(), s.getIndex(), s.getCount()};
+  return w;
+}
+
+llvm::Expected<schema::BufferRef> bufferOf(plan::BufferAttr b) {
+  schema::BufferRef ref;
+  ref.space = b.getSpace();
+  switch (ref.space) {
+  case schema::BufferSpace::Weights:
+  case schema::BufferSpace::Arena:
+    ref.offset = b.getIndex();
+    break;
+  case schema::BufferSpace::Kv:
+    ref.cache = b.getIndex();
+    break;
+  case schema::BufferSpace::Input:
+    ref.input = static_cast<schema::StepInput>(b.getIndex());
+    break;
+  case schema::BufferSpace::Output:
+    break;
+  }
+  auto dtype = dtypeOf(b.getType().getElementType());
+  if (!dtype)
+    return dtype.takeError();
+  ref.dtype = *dtype;
+  size_t next = 0;
+  for (int64_t d : b.getType().getShape())
+    ref.shape.push_back(ShapedType::isDynamic(d)
+                            ? schema::Dim::of(b.getDims()[next++])
+                            : schema::Dim::of(d));
+  return ref;
+}
+
+} // namespace
+
+llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
+  auto programs = llvm::to_vector(module.getOps<plan::ProgramOp>());
+  if (programs.size() != 1)
+    return error("expected one plan.program, found " +
+                 llvm::Twine(programs.size()));
+  plan::ProgramOp program = programs.front();
+  schema::Manifest m;
+  m.target = schema::Target::Cpu;
+  m.maxBatchTokens = program.getMaxTokens();
+  m.arenaBytes = program.getArenaBytes();
+  m.vocabSize = program.getVocabSize();
+  m.weightsBytes = program.getWeightsBytes();
+  for (Attribute a : program.getKvCaches()) {
+    auto t = cast<RankedTensorType>(cast<TypeAttr>(a).getValue());
+    auto dtype = dtypeOf(t.getElementType());
+    if (!dtype)
+      return dtype.takeError();
+    m.kvCaches.push_back(schema::KvCache{t.getDimSize(1), t.getDimSize(2),
+                                         t.getDimSize(3), *dtype});
+  }
+  for (Attribute a : program.getWeights()) {
+    auto w = cast<plan::WeightAttr>(a);
+    auto recipe = recipeOf(w.getRecipe(), w.getOffset());
+    if (!recipe)
+      return recipe.takeError();
+    m.weights.push_back(std::move(*recipe));
+  }
+  llvm::StringSet<> seen;
+  for (auto launch : program.getBlock().getOps<plan::LaunchOp>()) {
+    schema::PlanEntry e;
+    e.kind = schema::EntryKind::Launch;
+    e.kernel = launch.getKernel().str();
+    if (seen.insert(e.kernel).second)
+      m.program.kernels.push_back(e.kernel);
+    plan::ExtentAttr extent = launch.getExtent();
+    e.extent = schema::Extent{extent.getScale(), extent.getDim()};
+    e.layer = layerOf(launch.getLoc());
+    for (Attribute a : launch.getArgs()) {
+      auto ref = bufferOf(cast<plan::BufferAttr>(a));
+      if (!ref)
+        return ref.takeError();
+      e.args.push_back(std::move(*ref));
+    }
+    m.plan.push_back(std::move(e));
+  }
+  if (tfm::ModelAttr model = tfm::dialect(module.getContext())
+                                 .getModelAttrHelper()
+                                 .getAttr(module)) {
+    schema::Model md;
+    md.architecture = str(model.getArchitecture());
+    md.dtype = str(model.getDtype());
+    md.hiddenSize = model.getHiddenSize();
+    md.numLayers = model.getNumLayers();
+    md.numHeads = model.getNumHeads();
+    md.numKvHeads = model.getNumKvHeads();
+    md.headDim = model.getHeadDim();
+    md.vocabSize = model.getVocabSize();
+    md.maxPositionEmbeddings = model.getMaxPositionEmbeddings();
+    md.eosTokenIds.assign(model.getEosTokenIds().asArrayRef().begin(),
+                          model.getEosTokenIds().asArrayRef().end());
+    md.bosTokenId = model.getBosTokenId();
+    m.model = std::move(md);
+  }
+  return m;
+}
+
+llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
+  auto manifest = manifestFromPlan(module);
+  if (!manifest)
+    return manifest.takeError();
+  schema::Manifest &m = *manifest;
+  m.cpu = options.cpu;
+  m.maxSeqLen = options.maxSeqLen;
+
+  // What is left for LLVM: the kernels alone.
+  for (auto program : llvm::to_vector(module.getOps<plan::ProgramOp>()))
+    program.erase();
+  module->walk([](Operation *op) {
+    for (NamedAttribute a : llvm::to_vector(op->getDiscardableAttrs()))
+      if (a.getName().getValue().starts_with("tfm.") ||
+          a.getName().getValue().starts_with("plan."))
+        op->removeDiscardableAttr(a.getName());
+  });
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error(options.outputDir + ": cannot create: " + ec.message());
+  m.program.library = "libkernels.so";
+  m.program.abiVersion = schema::kCpuKernelAbiVersion;
+  llvm::SmallString<256> soPath(options.outputDir);
+  llvm::sys::path::append(soPath, m.program.library);
+  if (llvm::Error e = compileKernelLibrary(module, soPath, options.cpu))
+    return e;
+  auto so = llvm::MemoryBuffer::getFile(soPath);
+  if (!so)
+    return error(soPath + ": cannot read back");
+  m.program.fingerprint =
+      schema::fingerprint((*so)->getBufferStart(), (*so)->getBufferSize());
+
+  if (!options.modelDir.empty()) {
+    for (const char *name :
+         {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
+          "generation_config.json", "config.json"}) {
+      llvm::SmallString<256> src(options.modelDir), dst(options.outputDir);
+      llvm::sys::path::append(src, name);
+      llvm::sys::path::append(dst, name);
+      if (!llvm::sys::fs::exists(src))
+        continue;
+      if (std::error_code ec = llvm::sys::fs::copy_file(src, dst))
+        return error(dst + ": cannot copy: " + ec.message());
+      if (llvm::StringRef(name).starts_with("tokenizer"))
+        m.tokenizerFiles.push_back(name);
+      if (llvm::StringRef(name) == "config.json")
+        if (auto text = llvm::MemoryBuffer::getFile(src))
+          m.configJson = (*text)->getBuffer().str();
+    }
+  }
+
+  llvm::SmallString<256> path(options.outputDir);
+  llvm::sys::path::append(path, "manifest.json");
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return error(path + ": cannot write: " + ec.message());
+  os << schema::toJsonText(m);
+  return llvm::Error::success();
+}
+
+} // namespace llmc

@@ -1,0 +1,114 @@
+//===- CpuDevice.cpp - run an artifact's plan on the CPU ------------------===//
+#include "runtime/hal/cpu/CpuDevice.h"
+#include "runtime/artifact/Artifact.h"
+#include "runtime/support/Error.h"
+
+#include <cstring>
+
+namespace llmc::rt {
+
+using schema::BufferSpace;
+
+CpuDevice::CpuDevice(
+    const schema::Manifest &manifest,
+    const std::function<KernelFn(const std::string &)> &resolve, int threads,
+    std::shared_ptr<void> keepAlive)
+    : manifest_(manifest), keepAlive_(std::move(keepAlive)),
+      arena_(manifest.arenaBytes), pool_(threads), barrier_(pool_.size()) {
+  std::unordered_map<std::string, KernelFn> kernels;
+  for (const std::string &name : manifest.program.kernels)
+    kernels[name] = resolve(name);
+  for (const schema::PlanEntry &e : manifest.plan) {
+    Launch l;
+    l.fn = kernels.at(e.kernel);
+    l.args = e.args;
+    l.extent = e.extent;
+    l.pointers.resize(e.args.size());
+    launches_.push_back(std::move(l));
+  }
+  int64_t offset = 0;
+  for (const schema::KvCache &c : manifest.kvCaches) {
+    cacheOffsets_.push_back(offset);
+    offset += c.bytesPerBlock();
+  }
+}
+
+void CpuDevice::loadWeights(AlignedBuffer weights) {
+  if (static_cast<int64_t>(weights.size()) != manifest_.weightsBytes)
+    fail("packed weights of {} bytes for an artifact of {}", weights.size(),
+         manifest_.weightsBytes);
+  weights_ = std::move(weights);
+}
+
+void CpuDevice::allocate(int64_t numKvBlocks) {
+  if (numKvBlocks < 1)
+    fail("a KV pool needs at least one block");
+  kv_ = AlignedBuffer(static_cast<size_t>(numKvBlocks) *
+                      manifest_.kvBytesPerBlock());
+  numKvBlocks_ = numKvBlocks;
+}
+
+void CpuDevice::copyBlocks(const std::vector<kv::BlockCopy> &copies) {
+  for (size_t c = 0; c < manifest_.kvCaches.size(); ++c) {
+    int64_t block = manifest_.kvCaches[c].bytesPerBlock();
+    uint8_t *cache = kv_.data() + numKvBlocks_ * cacheOffsets_[c];
+    for (const kv::BlockCopy &copy : copies)
+      std::memcpy(cache + copy.dst * block, cache + copy.src * block, block);
+  }
+}
+
+void *CpuDevice::bufferAddress(const schema::BufferRef &b, const StepInputs &in,
+                               float *logits) const {
+  switch (b.space) {
+  case BufferSpace::Weights:
+    return weights_.data() + b.offset;
+  case BufferSpace::Arena:
+    return arena_.data() + b.offset;
+  case BufferSpace::Kv:
+    return kv_.data() + numKvBlocks_ * cacheOffsets_[b.cache];
+  case BufferSpace::Input:
+    return const_cast<int32_t *>(in.data(b.input));
+  case BufferSpace::Output:
+    return logits;
+  }
+  return nullptr;
+}
+
+void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
+  if (!weights_.data() && manifest_.weightsBytes > 0)
+    fail("the device has no weights (loadWeights first)");
+  if (!numKvBlocks_)
+    fail("the device has no KV pool (allocate first)");
+  checkStepInputs(in, manifest_, numKvBlocks_);
+  logits.assign(in.logitsIndices.size() * manifest_.vocabSize, 0.0f);
+  for (Launch &l : launches_) {
+    l.sizes.clear();
+    for (size_t a = 0; a < l.args.size(); ++a) {
+      l.pointers[a] = bufferAddress(l.args[a], in, logits.data());
+      for (const schema::Dim &d : l.args[a].shape)
+        if (d.symbol)
+          l.sizes.push_back(in.size(*d.symbol, numKvBlocks_));
+    }
+    l.items = l.extent.scale *
+              (l.extent.dim ? in.size(*l.extent.dim, numKvBlocks_) : 1);
+  }
+  int threads = pool_.size();
+  pool_.run([&](int tid) {
+    for (const Launch &l : launches_) {
+      auto [begin, end] = shareOf(l.items, tid, threads);
+      if (begin < end)
+        l.fn(l.pointers.data(), l.sizes.data(), begin, end);
+      barrier_.wait();
+    }
+  });
+}
+
+std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads) {
+  auto library = std::make_shared<KernelLibrary>(artifact.programPath());
+  return std::make_unique<CpuDevice>(
+      artifact.manifest(),
+      [&](const std::string &name) { return library->find(name); }, threads,
+      library);
+}
+
+} // namespace llmc::rt

@@ -1,0 +1,69 @@
+//===- CpuDevice.h - run an artifact's plan on the CPU ----------*- C++ -*-===//
+//
+// Executes the launch plan on a thread pool: every thread walks the plan,
+// runs its share of each launch's work items, and waits at a barrier
+// before the next launch.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LLMC_RUNTIME_HAL_CPU_CPUDEVICE_H
+#define LLMC_RUNTIME_HAL_CPU_CPUDEVICE_H
+
+#include "runtime/hal/Device.h"
+#include "runtime/hal/cpu/KernelLibrary.h"
+#include "runtime/hal/cpu/ThreadPool.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace llmc::rt {
+
+class CpuDevice : public Device {
+public:
+  /// The plan of `manifest`, its kernels found by `resolve` (a kernel
+  /// library's, or a test's), run on `threads` threads. `keepAlive` holds
+  /// what the kernels live in.
+  CpuDevice(const schema::Manifest &manifest,
+            const std::function<KernelFn(const std::string &)> &resolve,
+            int threads, std::shared_ptr<void> keepAlive = nullptr);
+
+  void loadWeights(AlignedBuffer weights) override;
+  void allocate(int64_t numKvBlocks) override;
+  int64_t numKvBlocks() const override { return numKvBlocks_; }
+  void run(const StepInputs &inputs, std::vector<float> &logits) override;
+  void copyBlocks(const std::vector<kv::BlockCopy> &copies) override;
+
+  /// The KV pool (for tests): the caches one after another.
+  uint8_t *kvPool() const { return kv_.data(); }
+
+private:
+  /// One launch, resolved at load time.
+  struct Launch {
+    KernelFn fn;
+    std::vector<schema::BufferRef> args;
+    schema::Extent extent;
+    // Filled per step:
+    std::vector<void *> pointers;
+    std::vector<int64_t> sizes;
+    int64_t items = 0;
+  };
+
+  void *bufferAddress(const schema::BufferRef &b, const StepInputs &in,
+                      float *logits) const;
+
+  schema::Manifest manifest_;
+  std::shared_ptr<void> keepAlive_;
+  std::vector<Launch> launches_;
+  std::vector<int64_t> cacheOffsets_; // bytes per block before cache c
+  AlignedBuffer weights_, kv_, arena_;
+  int64_t numKvBlocks_ = 0;
+  ThreadPool pool_;
+  SpinBarrier barrier_;
+};
+
+/// The CPU device of a CPU artifact: its kernel library loaded.
+std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads);
+
+} // namespace llmc::rt
+
+#endif // LLMC_RUNTIME_HAL_CPU_CPUDEVICE_H

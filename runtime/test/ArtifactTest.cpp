@@ -1,0 +1,153 @@
+//===- ArtifactTest.cpp - the loader's checks of a manifest and its files -===//
+#include "runtime/artifact/Artifact.h"
+#include "TestManifest.h"
+#include "runtime/support/Error.h"
+#include "schema/ArtifactJson.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace llmc;
+using namespace llmc::schema;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string planError(const Manifest &m) {
+  try {
+    rt::checkPlan(m, "m.json");
+  } catch (const rt::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Artifact, AcceptsAConsistentPlan) {
+  EXPECT_EQ(planError(test::tinyManifest()), "");
+}
+
+TEST(Artifact, RefusesBuffersOutsideTheirSpace) {
+  Manifest m = test::tinyManifest();
+  m.plan[0].args[2].offset = 64; // arena [tokens, 2] at 64 of 64 bytes
+  EXPECT_EQ(planError(m),
+            "m.json: plan[0]: argument 2 (arena [tokens, 2]): offset 64 + 64 "
+            "bytes lies outside the 64 bytes of the space");
+  m = test::tinyManifest();
+  m.plan[0].args[0].offset = 64; // the table [8, 2] reaches byte 128
+  EXPECT_EQ(planError(m),
+            "m.json: plan[0]: argument 0 (weights [8, 2]): offset 64 + 64 "
+            "bytes lies outside the 64 bytes of the space");
+  m = test::tinyManifest();
+  m.plan[0].args[2].offset = 4;
+  EXPECT_EQ(planError(m), "m.json: plan[0]: argument 2 (arena [tokens, 2]): "
+                          "offset 4 is not 64-byte aligned");
+}
+
+TEST(Artifact, RefusesBuffersOfTheWrongShape) {
+  Manifest m = test::tinyManifest();
+  m.plan[1].args[0].cache = 2;
+  EXPECT_EQ(planError(m), "m.json: plan[1]: argument 0 (kv [kv_blocks, 4, "
+                          "1, 2]): no such KV cache");
+  m = test::tinyManifest();
+  m.plan[1].args[0].shape[1] = Dim::of(8);
+  EXPECT_EQ(planError(m), "m.json: plan[1]: argument 0 (kv [kv_blocks, 8, 1, "
+                          "2]): does not match the cache's layout "
+                          "[kv_blocks, 4, 1, 2]");
+  m = test::tinyManifest();
+  m.plan[2].args[1].shape = {Dim::of(StepDim::Tokens)};
+  EXPECT_EQ(planError(m), "m.json: plan[2]: argument 1 (input [tokens]): step "
+                          "input 'block_tables' is i32 [seqs, max_blocks]");
+  m = test::tinyManifest();
+  m.plan[2].args[5].shape[1] = Dim::of(9);
+  EXPECT_EQ(planError(m), "m.json: plan[2]: argument 5 (output [logits_rows, "
+                          "9]): the logits are f32 [logits_rows, 8]");
+  m = test::tinyManifest();
+  m.plan[0].args[2].shape[0] = Dim::of(StepDim::Seqs);
+  EXPECT_EQ(planError(m), "m.json: plan[0]: argument 2 (arena [seqs, 2]): "
+                          "only step inputs and KV caches vary with sequences "
+                          "and blocks");
+  m = test::tinyManifest();
+  m.plan[0].args[0].shape[0] = Dim::of(StepDim::Tokens);
+  EXPECT_NE(planError(m).find("weights have static shapes"), std::string::npos);
+}
+
+TEST(Artifact, RefusesUnknownKernelsAndEmptyWork) {
+  Manifest m = test::tinyManifest();
+  m.plan[1].kernel = "other";
+  EXPECT_EQ(planError(m),
+            "m.json: plan[1]: kernel 'other' is not in program.kernels");
+  m = test::tinyManifest();
+  m.plan[2].extent = Extent{0, std::nullopt};
+  EXPECT_EQ(planError(m), "m.json: plan[2]: a launch needs at least one work "
+                          "item per step size");
+  m = test::tinyManifest();
+  m.weights[0].offset = 32;
+  EXPECT_EQ(planError(m),
+            "m.json: weight 'table' lies outside weights.bytes or is "
+            "unaligned");
+  m = test::tinyManifest();
+  m.kvCaches[1].blockSize = 8;
+  EXPECT_EQ(planError(m), "m.json: field 'kv.caches': every cache must be f32 "
+                          "with one block size");
+}
+
+/// An artifact directory with `m`'s manifest and a program file of `lib`.
+std::string writeArtifact(const std::string &name, Manifest m,
+                          const std::string &lib, bool fingerprintIt = true) {
+  fs::path dir = fs::path(::testing::TempDir()) / name;
+  fs::create_directories(dir);
+  if (fingerprintIt)
+    m.program.fingerprint = fingerprint(lib.data(), lib.size());
+  std::ofstream(dir / "libkernels.so", std::ios::binary) << lib;
+  std::ofstream(dir / "manifest.json") << toJsonText(m);
+  return dir.string();
+}
+
+std::string loadError(const std::string &dir) {
+  try {
+    rt::Artifact artifact(dir);
+  } catch (const rt::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Artifact, LoadsAndChecksTheProgramFingerprint) {
+  std::string dir = writeArtifact("ok.llmc", test::tinyManifest(), "kernels");
+  rt::Artifact artifact(dir);
+  EXPECT_EQ(artifact.manifest().plan.size(), 3u);
+  EXPECT_EQ(artifact.programPath(), (fs::path(dir) / "libkernels.so").string());
+
+  Manifest m = test::tinyManifest();
+  m.program.fingerprint = "0000000000000000";
+  std::string bad = writeArtifact("bad.llmc", m, "kernels", false);
+  EXPECT_EQ(loadError(bad), (fs::path(bad) / "libkernels.so").string() +
+                                ": corrupt or replaced: fingerprint " +
+                                fingerprint("kernels", 7) +
+                                " does not match the manifest's "
+                                "0000000000000000");
+}
+
+TEST(Artifact, RefusesWhatIsNotAnArtifact) {
+  EXPECT_EQ(loadError("/nonexistent.llmc"),
+            "/nonexistent.llmc: not an artifact directory (llmc -o writes "
+            "one)");
+  fs::path empty = fs::path(::testing::TempDir()) / "empty.llmc";
+  fs::create_directories(empty);
+  EXPECT_EQ(loadError(empty.string()), (empty / "manifest.json").string() +
+                                           ": missing (not an llmc artifact?)");
+  Manifest m = test::tinyManifest();
+  m.program.library = "../elsewhere.so";
+  std::string dir = writeArtifact("escape.llmc", m, "x");
+  EXPECT_NE(loadError(dir).find("is not a file name in the artifact"),
+            std::string::npos);
+  m = test::tinyManifest();
+  m.program.abiVersion = 7;
+  dir = writeArtifact("abi.llmc", m, "x");
+  EXPECT_NE(loadError(dir).find("kernel ABI 7 but this llm-run calls ABI 1"),
+            std::string::npos);
+}
+
+} // namespace

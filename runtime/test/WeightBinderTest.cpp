@@ -1,0 +1,149 @@
+//===- WeightBinderTest.cpp - recipes packed from a checkpoint ------------===//
+#include "runtime/weights/WeightBinder.h"
+#include "runtime/support/Error.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+using namespace llmc;
+using schema::WeightRecipe;
+using schema::WeightTransform;
+
+namespace {
+
+/// A safetensors file holding F32 tensors "a" [2, 3] = 0..5, "b" [4] =
+/// 10..13, an F16 "h" [2] = {1, -2} and a BF16 "g" [2] = {0.5, 3}.
+std::string writeCheckpoint() {
+  std::string header =
+      R"({"a": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+          "b": {"dtype": "F32", "shape": [4], "data_offsets": [24, 40]},
+          "h": {"dtype": "F16", "shape": [2], "data_offsets": [40, 44]},
+          "g": {"dtype": "BF16", "shape": [2], "data_offsets": [44, 48]}})";
+  std::string data(48, '\0');
+  float a[] = {0, 1, 2, 3, 4, 5}, b[] = {10, 11, 12, 13};
+  std::memcpy(data.data(), a, 24);
+  std::memcpy(data.data() + 24, b, 16);
+  uint16_t h[] = {0x3c00, 0xc000}; // 1, -2
+  uint16_t g[] = {0x3f00, 0x4040}; // 0.5, 3
+  std::memcpy(data.data() + 40, h, 4);
+  std::memcpy(data.data() + 44, g, 4);
+  std::string path = ::testing::TempDir() + "/binder.safetensors";
+  std::ofstream out(path, std::ios::binary);
+  uint64_t len = header.size();
+  out.write(reinterpret_cast<const char *>(&len), 8);
+  out << header << data;
+  return path;
+}
+
+WeightRecipe recipe(std::string name, std::vector<int64_t> shape,
+                    WeightTransform t = WeightTransform::None) {
+  WeightRecipe r;
+  r.sources = {name};
+  r.name = std::move(name);
+  r.shape = std::move(shape);
+  r.transform = t;
+  return r;
+}
+
+std::vector<float> packed(const rt::AlignedBuffer &buf, int64_t offset,
+                          int64_t n) {
+  std::vector<float> out(n);
+  std::memcpy(out.data(), buf.data() + offset, n * 4);
+  return out;
+}
+
+schema::Manifest manifestOf(std::vector<WeightRecipe> recipes) {
+  schema::Manifest m;
+  int64_t offset = 0;
+  for (WeightRecipe &r : recipes) {
+    r.offset = offset;
+    offset += schema::alignUp(r.bytes());
+  }
+  m.weights = std::move(recipes);
+  m.weightsBytes = offset;
+  return m;
+}
+
+TEST(WeightBinder, PacksTransposesAndWidens) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  WeightRecipe missingFirst = recipe("b", {4});
+  missingFirst.sources = {"model.b", "b"};
+  schema::Manifest m = manifestOf(
+      {recipe("a", {2, 3}), recipe("a", {3, 2}, WeightTransform::Transpose),
+       missingFirst, recipe("h", {2}), recipe("g", {2})});
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  ASSERT_EQ(static_cast<int64_t>(buf.size()), m.weightsBytes);
+  EXPECT_EQ(packed(buf, m.weights[0].offset, 6),
+            (std::vector<float>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(packed(buf, m.weights[1].offset, 6),
+            (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_EQ(packed(buf, m.weights[2].offset, 4),
+            (std::vector<float>{10, 11, 12, 13}));
+  EXPECT_EQ(packed(buf, m.weights[3].offset, 2), (std::vector<float>{1, -2}));
+  EXPECT_EQ(packed(buf, m.weights[4].offset, 2), (std::vector<float>{0.5, 3}));
+}
+
+TEST(WeightBinder, StacksConcatParts) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  // "a" as is, then the first row of "a" (a shard of a part).
+  WeightRecipe firstRow = recipe("a", {1, 3});
+  firstRow.shard = schema::Shard{0, 0, 2};
+  WeightRecipe c;
+  c.name = "a+a0";
+  c.transform = WeightTransform::Concat;
+  c.shape = {3, 3};
+  c.parts = {recipe("a", {2, 3}), firstRow};
+  schema::Manifest m = manifestOf({c});
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  EXPECT_EQ(packed(buf, 0, 9), (std::vector<float>{0, 1, 2, 3, 4, 5, 0, 1, 2}));
+}
+
+TEST(WeightBinder, TakesShards) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  // Rows: "a" is [2, 3]; part 1 of 2 along axis 0 is its second row.
+  WeightRecipe row = recipe("a", {1, 3});
+  row.shard = schema::Shard{0, 1, 2};
+  // Columns of the transposed tensor [3, 2]: part 0 of 2 along axis 1.
+  WeightRecipe col = recipe("a", {3, 1}, WeightTransform::Transpose);
+  col.shard = schema::Shard{1, 0, 2};
+  // The second half of "b" [4].
+  WeightRecipe half = recipe("b", {2});
+  half.shard = schema::Shard{0, 1, 2};
+  schema::Manifest m = manifestOf({row, col, half});
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  EXPECT_EQ(packed(buf, m.weights[0].offset, 3), (std::vector<float>{3, 4, 5}));
+  EXPECT_EQ(packed(buf, m.weights[1].offset, 3), (std::vector<float>{0, 1, 2}));
+  EXPECT_EQ(packed(buf, m.weights[2].offset, 2), (std::vector<float>{12, 13}));
+}
+
+std::string bindError(std::vector<WeightRecipe> recipes) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  try {
+    rt::bindWeights(manifestOf(std::move(recipes)), st);
+  } catch (const rt::Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(WeightBinder, NamesTheTensorThatDoesNotFit) {
+  std::string file = ::testing::TempDir() + "/binder.safetensors";
+  WeightRecipe missing = recipe("c", {2});
+  missing.sources = {"model.c", "c"};
+  EXPECT_EQ(bindError({missing}),
+            file + ": tensor 'c' not found (looked for model.c, c)");
+  EXPECT_EQ(bindError({recipe("a", {3, 2})}),
+            file + ": tensor 'a': shape [2, 3] does not match the artifact's "
+                   "[3, 2]");
+  EXPECT_EQ(bindError({recipe("a", {2, 3}, WeightTransform::Transpose)}),
+            file + ": tensor 'a': shape [2, 3] does not match the artifact's "
+                   "[3, 2] (stored transposed)");
+  WeightRecipe shard = recipe("b", {3});
+  shard.shard = schema::Shard{0, 0, 2};
+  EXPECT_EQ(bindError({shard}),
+            file + ": tensor 'b': shape [4] does not match the artifact's [6]");
+}
+
+} // namespace

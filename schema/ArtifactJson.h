@@ -1,0 +1,454 @@
+//===- ArtifactJson.h - manifest.json <-> schema structs ------------------===//
+//
+// The one writer and the one reader of manifest.json. The compiler, built
+// without exceptions, only writes; the reader throws schema::Error with a
+// message naming the file and the field, and is compiled only where
+// exceptions are on (the runtime).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LLMC_SCHEMA_ARTIFACTJSON_H
+#define LLMC_SCHEMA_ARTIFACTJSON_H
+
+#include "schema/Artifact.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace llmc::schema {
+
+namespace detail {
+
+using json = nlohmann::ordered_json;
+
+inline json dimToJson(const Dim &d) {
+  if (d.symbol)
+    return std::string(nameOf(*d.symbol));
+  return d.size;
+}
+
+inline json extentToJson(const Extent &e) {
+  if (!e.dim)
+    return e.scale;
+  if (e.scale == 1)
+    return std::string(nameOf(*e.dim));
+  return json{{"scale", e.scale}, {"dim", std::string(nameOf(*e.dim))}};
+}
+
+inline json shapeToJson(const std::vector<Dim> &shape) {
+  json out = json::array();
+  for (const Dim &d : shape)
+    out.push_back(dimToJson(d));
+  return out;
+}
+
+inline json recipeToJson(const WeightRecipe &r, bool topLevel) {
+  json out = {{"name", r.name},
+              {"transform", nameOf(r.transform)},
+              {"shape", r.shape},
+              {"dtype", nameOf(r.dtype)}};
+  if (r.transform == WeightTransform::Concat) {
+    json parts = json::array();
+    for (const WeightRecipe &p : r.parts)
+      parts.push_back(recipeToJson(p, false));
+    out["parts"] = std::move(parts);
+  } else {
+    out["sources"] = r.sources;
+  }
+  if (r.shard)
+    out["shard"] = {{"axis", r.shard->axis},
+                    {"index", r.shard->index},
+                    {"count", r.shard->count}};
+  if (topLevel)
+    out["offset"] = r.offset;
+  return out;
+}
+
+inline json bufferToJson(const BufferRef &b) {
+  json out = {{"space", nameOf(b.space)}};
+  switch (b.space) {
+  case BufferSpace::Weights:
+  case BufferSpace::Arena:
+    out["offset"] = b.offset;
+    break;
+  case BufferSpace::Kv:
+    out["cache"] = b.cache;
+    break;
+  case BufferSpace::Input:
+    out["input"] = nameOf(b.input);
+    break;
+  case BufferSpace::Output:
+    break;
+  }
+  out["dtype"] = nameOf(b.dtype);
+  out["shape"] = shapeToJson(b.shape);
+  return out;
+}
+
+} // namespace detail
+
+/// manifest.json's content for `m`.
+inline nlohmann::ordered_json toJson(const Manifest &m) {
+  using detail::json;
+  json root = {{"format", kFormat},
+               {"format_version", m.formatVersion},
+               {"target", nameOf(m.target)}};
+  if (m.target == Target::Cpu)
+    root["cpu"] = m.cpu;
+  if (m.model) {
+    const Model &md = *m.model;
+    json model = {{"architecture", md.architecture},
+                  {"dtype", md.dtype},
+                  {"hidden_size", md.hiddenSize},
+                  {"num_layers", md.numLayers},
+                  {"num_heads", md.numHeads},
+                  {"num_kv_heads", md.numKvHeads},
+                  {"head_dim", md.headDim},
+                  {"vocab_size", md.vocabSize},
+                  {"max_position_embeddings", md.maxPositionEmbeddings},
+                  {"eos_token_ids", md.eosTokenIds}};
+    if (md.bosTokenId)
+      model["bos_token_id"] = *md.bosTokenId;
+    root["model"] = std::move(model);
+  }
+  if (!m.configJson.empty()) {
+    json config =
+        json::parse(m.configJson, nullptr, /*allow_exceptions=*/false);
+    if (!config.is_discarded())
+      root["config"] = std::move(config);
+  }
+  root["program"] = {{"library", m.program.library},
+                     {"fingerprint", m.program.fingerprint},
+                     {"abi_version", m.program.abiVersion},
+                     {"kernels", m.program.kernels}};
+  root["limits"] = {{"max_batch_tokens", m.maxBatchTokens},
+                    {"max_seq_len", m.maxSeqLen}};
+  root["arena_bytes"] = m.arenaBytes;
+  root["vocab_size"] = m.vocabSize;
+  json caches = json::array();
+  for (const KvCache &c : m.kvCaches)
+    caches.push_back({{"block_size", c.blockSize},
+                      {"kv_heads", c.kvHeads},
+                      {"head_dim", c.headDim},
+                      {"dtype", nameOf(c.dtype)}});
+  root["kv"] = {{"caches", std::move(caches)}};
+  json tensors = json::array();
+  for (const WeightRecipe &r : m.weights)
+    tensors.push_back(detail::recipeToJson(r, true));
+  root["weights"] = {{"bytes", m.weightsBytes},
+                     {"tensors", std::move(tensors)}};
+  json plan = json::array();
+  for (const PlanEntry &e : m.plan) {
+    json entry = {{"kind", nameOf(e.kind)}, {"kernel", e.kernel}};
+    if (e.layer)
+      entry["layer"] = *e.layer;
+    entry["extent"] = detail::extentToJson(e.extent);
+    json args = json::array();
+    for (const BufferRef &b : e.args)
+      args.push_back(detail::bufferToJson(b));
+    entry["args"] = std::move(args);
+    plan.push_back(std::move(entry));
+  }
+  root["plan"] = std::move(plan);
+  root["tokenizer"] = {{"files", m.tokenizerFiles}};
+  return root;
+}
+
+/// The text llmc writes to manifest.json.
+inline std::string toJsonText(const Manifest &m) {
+  return toJson(m).dump(2, ' ', false,
+                        nlohmann::ordered_json::error_handler_t::replace) +
+         "\n";
+}
+
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+
+/// A manifest that cannot be read: the message names the file and field.
+class Error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+
+/// Typed access to one JSON object, with the field's path for messages.
+class Reader {
+public:
+  Reader(const json &node, std::string file, std::string path)
+      : node(node), file(std::move(file)), path(std::move(path)) {
+    if (!node.is_object())
+      fail("", "expected an object");
+  }
+
+  [[noreturn]] void fail(const std::string &key, const std::string &msg) const {
+    std::string where = path.empty()  ? key
+                        : key.empty() ? path
+                                      : path + "." + key;
+    throw Error(file + ": field '" + where + "': " + msg);
+  }
+  std::string at(const std::string &key) const {
+    return path.empty() ? key : path + "." + key;
+  }
+  bool has(const std::string &key) const { return node.contains(key); }
+  const json &get(const std::string &key) const {
+    if (!node.contains(key))
+      fail(key, "missing");
+    return node.at(key);
+  }
+  int64_t integer(const std::string &key, int64_t min = 0) const {
+    const json &v = get(key);
+    if (!v.is_number_integer())
+      fail(key, "expected an integer");
+    int64_t i = v.get<int64_t>();
+    if (i < min)
+      fail(key, "must be at least " + std::to_string(min) + ", got " +
+                    std::to_string(i));
+    return i;
+  }
+  std::string string(const std::string &key) const {
+    const json &v = get(key);
+    if (!v.is_string())
+      fail(key, "expected a string");
+    return v.get<std::string>();
+  }
+  const json &array(const std::string &key) const {
+    const json &v = get(key);
+    if (!v.is_array())
+      fail(key, "expected a list");
+    return v;
+  }
+  Reader object(const std::string &key) const {
+    const json &v = get(key);
+    if (!v.is_object())
+      fail(key, "expected an object");
+    return Reader(v, file, at(key));
+  }
+  Reader element(const std::string &key, size_t i) const {
+    return Reader(array(key)[i], file, at(key) + "[" + std::to_string(i) + "]");
+  }
+  template <typename E> E enumeration(const std::string &key) const {
+    std::string s = string(key);
+    std::optional<E> e = enumFromName<E>(s);
+    if (!e)
+      fail(key, "unknown " + std::string(EnumNames<E>::what) + " '" + s + "'");
+    return *e;
+  }
+  std::vector<std::string> strings(const std::string &key) const {
+    std::vector<std::string> out;
+    for (const json &v : array(key)) {
+      if (!v.is_string())
+        fail(key, "expected a list of strings");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+  std::vector<int64_t> integers(const std::string &key, int64_t min) const {
+    std::vector<int64_t> out;
+    for (const json &v : array(key)) {
+      if (!v.is_number_integer() || v.get<int64_t>() < min)
+        fail(key, "expected integers of at least " + std::to_string(min));
+      out.push_back(v.get<int64_t>());
+    }
+    return out;
+  }
+  /// An integer (static size) or a step dimension's name.
+  Dim dim(const json &v, const std::string &key) const {
+    if (v.is_number_integer() && v.get<int64_t>() >= 0)
+      return Dim::of(v.get<int64_t>());
+    if (v.is_string()) {
+      if (std::optional<StepDim> d =
+              enumFromName<StepDim>(v.get<std::string>()))
+        return Dim::of(*d);
+      fail(key, "unknown step dimension '" + v.get<std::string>() + "'");
+    }
+    fail(key, "expected a size or a step dimension");
+  }
+
+  const json &node;
+  std::string file, path;
+};
+
+inline WeightRecipe readRecipe(const Reader &r, bool topLevel) {
+  WeightRecipe w;
+  w.name = r.string("name");
+  if (w.name.empty())
+    r.fail("name", "must not be empty");
+  w.transform = r.enumeration<WeightTransform>("transform");
+  w.shape = r.integers("shape", 1);
+  w.dtype = r.enumeration<DType>("dtype");
+  if (w.transform == WeightTransform::Concat) {
+    const json &parts = r.array("parts");
+    int64_t rows = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      Reader pr = r.element("parts", i);
+      w.parts.push_back(readRecipe(pr, false));
+      const WeightRecipe &p = w.parts.back();
+      if (p.transform == WeightTransform::Concat)
+        pr.fail("transform", "a part cannot itself be a concat");
+      if (p.shape.size() != w.shape.size() || p.shape.empty() ||
+          !std::equal(p.shape.begin() + 1, p.shape.end(), w.shape.begin() + 1))
+        pr.fail("shape", "does not stack along dimension 0 into " + w.name);
+      rows += p.shape[0];
+    }
+    if (w.parts.empty() || w.shape.empty() || rows != w.shape[0])
+      r.fail("parts", "do not add up to the shape of " + w.name);
+    if (r.has("shard"))
+      r.fail("shard", "a concat is not sharded; its parts are");
+  } else {
+    w.sources = r.strings("sources");
+    if (w.sources.empty())
+      r.fail("sources", "is empty");
+    if (w.transform == WeightTransform::Transpose && w.shape.size() != 2)
+      r.fail("transform", "transpose needs a 2-D shape");
+  }
+  if (r.has("shard")) {
+    Reader s = r.object("shard");
+    Shard sh{s.integer("axis"), s.integer("index"), s.integer("count", 1)};
+    if (sh.index >= sh.count)
+      s.fail("index", "must be below count");
+    if (sh.axis >= static_cast<int64_t>(w.shape.size()))
+      s.fail("axis", "is out of range for the shape");
+    w.shard = sh;
+  }
+  if (topLevel)
+    w.offset = r.integer("offset");
+  return w;
+}
+
+inline BufferRef readBuffer(const Reader &r) {
+  BufferRef b;
+  b.space = r.enumeration<BufferSpace>("space");
+  switch (b.space) {
+  case BufferSpace::Weights:
+  case BufferSpace::Arena:
+    b.offset = r.integer("offset");
+    break;
+  case BufferSpace::Kv:
+    b.cache = r.integer("cache");
+    break;
+  case BufferSpace::Input:
+    b.input = r.enumeration<StepInput>("input");
+    break;
+  case BufferSpace::Output:
+    break;
+  }
+  b.dtype = r.enumeration<DType>("dtype");
+  const json &shape = r.array("shape");
+  for (size_t i = 0; i < shape.size(); ++i)
+    b.shape.push_back(r.dim(shape[i], "shape"));
+  return b;
+}
+
+} // namespace detail
+
+/// Reads a parsed manifest.json; `file` names it in messages. Checks the
+/// format and its version first, so an artifact of another llmc is named
+/// as such rather than as a broken field.
+inline Manifest fromJson(const nlohmann::ordered_json &root,
+                         const std::string &file) {
+  using detail::json;
+  using detail::Reader;
+  if (!root.is_object())
+    throw Error(file + ": expected a JSON object");
+  Reader r(root, file, "");
+  if (r.string("format") != kFormat)
+    r.fail("format", "not an llmc artifact");
+  Manifest m;
+  m.formatVersion = r.integer("format_version", 1);
+  if (m.formatVersion != kFormatVersion)
+    r.fail("format_version", "artifact format " +
+                                 std::to_string(m.formatVersion) +
+                                 " but this llm-run reads format " +
+                                 std::to_string(kFormatVersion) +
+                                 "; recompile the model with a matching llmc");
+  m.target = r.enumeration<Target>("target");
+  if (m.target == Target::Cpu)
+    m.cpu = r.string("cpu");
+  if (r.has("model")) {
+    Reader md = r.object("model");
+    Model model;
+    model.architecture = md.string("architecture");
+    model.dtype = md.string("dtype");
+    model.hiddenSize = md.integer("hidden_size");
+    model.numLayers = md.integer("num_layers");
+    model.numHeads = md.integer("num_heads");
+    model.numKvHeads = md.integer("num_kv_heads");
+    model.headDim = md.integer("head_dim");
+    model.vocabSize = md.integer("vocab_size");
+    model.maxPositionEmbeddings = md.integer("max_position_embeddings");
+    model.eosTokenIds = md.integers("eos_token_ids", 0);
+    if (md.has("bos_token_id"))
+      model.bosTokenId = md.integer("bos_token_id");
+    m.model = std::move(model);
+  }
+  if (r.has("config"))
+    m.configJson = r.object("config").node.dump();
+  Reader prog = r.object("program");
+  m.program.library = prog.string("library");
+  m.program.fingerprint = prog.string("fingerprint");
+  m.program.abiVersion = prog.integer("abi_version", 1);
+  m.program.kernels = prog.strings("kernels");
+  Reader limits = r.object("limits");
+  m.maxBatchTokens = limits.integer("max_batch_tokens", 1);
+  m.maxSeqLen = limits.integer("max_seq_len", 1);
+  m.arenaBytes = r.integer("arena_bytes");
+  m.vocabSize = r.integer("vocab_size", 1);
+  Reader kv = r.object("kv");
+  const json &caches = kv.array("caches");
+  for (size_t i = 0; i < caches.size(); ++i) {
+    Reader c = kv.element("caches", i);
+    m.kvCaches.push_back(
+        KvCache{c.integer("block_size", 1), c.integer("kv_heads", 1),
+                c.integer("head_dim", 1), c.enumeration<DType>("dtype")});
+  }
+  Reader weights = r.object("weights");
+  m.weightsBytes = weights.integer("bytes");
+  const json &tensors = weights.array("tensors");
+  for (size_t i = 0; i < tensors.size(); ++i)
+    m.weights.push_back(
+        detail::readRecipe(weights.element("tensors", i), /*topLevel=*/true));
+  const json &plan = r.array("plan");
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Reader e = r.element("plan", i);
+    PlanEntry entry;
+    entry.kind = e.enumeration<EntryKind>("kind");
+    entry.kernel = e.string("kernel");
+    if (e.has("layer"))
+      entry.layer = e.integer("layer");
+    const json &extent = e.get("extent");
+    if (extent.is_object()) {
+      Reader x(extent, file, e.at("extent"));
+      entry.extent.scale = x.integer("scale", 1);
+      Dim d = x.dim(x.get("dim"), "dim");
+      if (!d.symbol)
+        x.fail("dim", "expected a step dimension");
+      entry.extent.dim = d.symbol;
+    } else {
+      Dim d = e.dim(extent, "extent");
+      entry.extent =
+          d.symbol ? Extent{1, d.symbol} : Extent{d.size, std::nullopt};
+    }
+    const json &args = e.array("args");
+    for (size_t a = 0; a < args.size(); ++a)
+      entry.args.push_back(detail::readBuffer(e.element("args", a)));
+    m.plan.push_back(std::move(entry));
+  }
+  if (r.has("tokenizer"))
+    m.tokenizerFiles = r.object("tokenizer").strings("files");
+  return m;
+}
+
+/// Parses manifest.json's text.
+inline Manifest fromJsonText(const std::string &text, const std::string &file) {
+  nlohmann::ordered_json root =
+      nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded())
+    throw Error(file + ": not valid JSON (corrupt artifact?)");
+  return fromJson(root, file);
+}
+
+#endif // exceptions
+
+} // namespace llmc::schema
+
+#endif // LLMC_SCHEMA_ARTIFACTJSON_H
