@@ -226,7 +226,7 @@ PlanBuilder::outline(Operation *op, SmallVectorImpl<Value> &args) {
   // Identical kernels print the same (locations are not printed).
   std::string text;
   llvm::raw_string_ostream os(text);
-  kernel->print(os);
+  kernel->print(os, OpPrintingFlags().useLocalScope());
   if (FlatSymbolRefAttr existing = kernelByText.lookup(text)) {
     kernel.erase();
     return existing;
