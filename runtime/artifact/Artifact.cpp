@@ -141,11 +141,6 @@ Manifest parseManifest(const std::string &text, const std::string &path) {
   } catch (const schema::Error &e) {
     throw Error(e.what());
   }
-  if (m.target == schema::Target::Cpu &&
-      m.program.abiVersion != schema::kCpuKernelAbiVersion)
-    fail("{}: field 'program.abi_version': kernel ABI {} but this llm-run "
-         "calls ABI {}",
-         path, m.program.abiVersion, schema::kCpuKernelAbiVersion);
   checkPlan(m, path);
   return m;
 }

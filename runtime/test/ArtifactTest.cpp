@@ -1,6 +1,7 @@
 //===- ArtifactTest.cpp - the loader's checks of a manifest and its files -===//
 #include "runtime/artifact/Artifact.h"
 #include "TestManifest.h"
+#include "runtime/hal/cpu/CpuDevice.h"
 #include "runtime/support/Error.h"
 #include "schema/ArtifactJson.h"
 
@@ -143,11 +144,34 @@ TEST(Artifact, RefusesWhatIsNotAnArtifact) {
   std::string dir = writeArtifact("escape.llmc", m, "x");
   EXPECT_NE(loadError(dir).find("is not a file name in the artifact"),
             std::string::npos);
-  m = test::tinyManifest();
+}
+
+TEST(Artifact, TheCpuDeviceChecksTheKernelAbi) {
+  // The loader reads any kernel ABI; the device that calls the kernels
+  // refuses one it does not speak, before loading the library.
+  Manifest m = test::tinyManifest();
   m.program.abiVersion = 7;
-  dir = writeArtifact("abi.llmc", m, "x");
-  EXPECT_NE(loadError(dir).find("kernel ABI 7 but this llm-run calls ABI 1"),
-            std::string::npos);
+  std::string dir = writeArtifact("abi.llmc", m, "not a library");
+  rt::Artifact artifact(dir);
+  try {
+    rt::createCpuDevice(artifact, 1);
+    FAIL() << "a device for kernel ABI 7";
+  } catch (const rt::Error &e) {
+    EXPECT_EQ(std::string(e.what()),
+              dir + "/manifest.json: field 'program.abi_version': kernel ABI "
+                    "7 but this llm-run calls ABI 1");
+  }
+  // With its ABI, the junk library is refused by the dynamic loader.
+  dir = writeArtifact("junk.llmc", test::tinyManifest(), "not a library");
+  rt::Artifact junk(dir);
+  try {
+    rt::createCpuDevice(junk, 1);
+    FAIL() << "loaded a junk library";
+  } catch (const rt::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("libkernels.so: cannot load"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 } // namespace

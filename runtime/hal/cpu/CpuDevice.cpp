@@ -104,6 +104,12 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
 }
 
 std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads) {
+  const schema::Manifest &m = artifact.manifest();
+  if (m.program.abiVersion != schema::kCpuKernelAbiVersion)
+    fail("{}: field 'program.abi_version': kernel ABI {} but this llm-run "
+         "calls ABI {}",
+         artifact.directory() + "/manifest.json", m.program.abiVersion,
+         schema::kCpuKernelAbiVersion);
   auto library = std::make_shared<KernelLibrary>(artifact.programPath());
   return std::make_unique<CpuDevice>(
       artifact.manifest(),
