@@ -3,8 +3,8 @@
 tests, covering what the four shared models do not: llama3 / linear /
 dynamic rope scaling, GQA with an explicit head_dim, tied Llama heads,
 attention and MLP biases, bf16 and fp16 weights, sharded safetensors, the
-transformers 4.x config form, and GPT-2 with exact GELU and per-layer
-attention scaling.
+transformers 4.x config form, GPT-2 with exact GELU and per-layer
+attention scaling, and shapes no kernel block divides.
 
 Needs torch + transformers (pip, or the GPU machine). Writes, per model,
 config.json, model*.safetensors, tokenizer files and golden/ in the layout
@@ -79,6 +79,15 @@ MODELS = {
                     sliding_window=12, max_window_layers=1,
                     tie_word_embeddings=True, eos_token_id=0,
                     bos_token_id=None, initializer_range=0.2)),
+    # Shapes that divide nothing evenly: hidden 72, 3 query heads of 24
+    # channels and one KV head (MQA), an MLP of 98 (the linear kernels'
+    # channel and row blocks leave remainders; 3 heads + 2 KV rows make 5
+    # QKV work items), 3 layers.
+    "llama-odd": dict(
+        arch="llama", dtype=torch.float32,
+        config=llama_base(hidden_size=72, num_attention_heads=3,
+                          num_key_value_heads=1, intermediate_size=98,
+                          num_hidden_layers=3)),
     # GPT-2 with the exact (erf) GELU, a non-default MLP width and
     # 1/(layer+1) attention scaling.
     "gpt2-erf": dict(
