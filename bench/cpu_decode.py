@@ -1,36 +1,46 @@
 #!/usr/bin/env python3
-"""CPU decode benchmark: llmc against transformers' own generate, in one
-command on one machine, at batch 1 and batch 16.
+"""CPU decode benchmark: llmc against transformers' own generate (and,
+with --baseline-build, against another llmc build), in one command on one
+machine, at batch 1 and batch 16.
 
 Makes (once, cached in --work) a ~125M-parameter Llama with random weights
 (hidden 768, 12 layers, 12 heads, 4 KV heads, MLP 2048, vocab 32000; fp32),
-then measures at batch 1 and 16 (8-token prompts):
-  - llmc: compile time, and decode tokens/s from llm-run's own timing
-    (prefill and weight loading excluded; batch 16 = 16 prompts in the
-    same steps);
-  - transformers: model.generate (PyTorch eager, fp32, greedy), decode
-    tokens/s as new tokens over the time after the first token;
-  - the memory-bandwidth floor: weight bytes / measured copy bandwidth.
-Also the compile report (kernels per layer fused and not, arena at 2 and at
-the real layer count). Prints a table; --markdown writes it for
+compiles it with each llmc build (--cpu native), then runs --rounds rounds.
+Every round measures every engine at batch 1 and 16, each run in a fresh
+process, in a (seeded) random order per round:
+  - llmc (and the baseline build): decode tokens/s from llm-run's own
+    timing (prefill and weight loading excluded; batch 16 = 16 prompts in
+    the same steps);
+  - transformers: model.generate (PyTorch eager, fp32, greedy, all cores),
+    decode tokens/s as new tokens over the time after the first token.
+The report gives each engine's median and min-max, and the median of the
+per-round ratios (llmc / transformers, llmc / baseline). Also: the
+memory-bandwidth floor (weight bytes / measured copy bandwidth), compile
+time and the compile report. --markdown writes the table for
 docs/performance.md. Needs torch + transformers + numpy.
 
-    python3 bench/cpu_decode.py --build build --tokens 64
+    python3 bench/cpu_decode.py --build build [--baseline-build OLD/build]
 """
 import argparse
 import json
 import os
 import pathlib
+import random
+import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 import numpy as np
 
+from benchlib import print_table
+
 CONFIG = dict(vocab_size=32000, hidden_size=768, intermediate_size=2048,
               num_hidden_layers=12, num_attention_heads=12,
               num_key_value_heads=4, max_position_embeddings=2048,
               rms_norm_eps=1e-5, tie_word_embeddings=False)
+PROMPT_LEN = 8
 
 
 def make_model(work):
@@ -58,34 +68,38 @@ def copy_bandwidth():
     return best
 
 
-def llmc_compile(build, model_dir, work, extra=()):
-    art = work / "bench.llmc"
+def prompts(batch):
+    return [[1 + i + j for j in range(PROMPT_LEN)] for i in range(batch)]
+
+
+def llmc_compile(build, model_dir, out, extra=()):
     t = time.perf_counter()
-    subprocess.run([str(build / "bin/llmc"), str(model_dir), "-o", str(art),
+    subprocess.run([str(build / "bin/llmc"), str(model_dir), "-o", str(out),
                     "--max-seq-len", "512", *extra], check=True)
-    return art, time.perf_counter() - t
+    return time.perf_counter() - t
 
 
 def llmc_decode(build, art, model_dir, tokens, batch):
     """Decode tokens/s over all sequences (prefill excluded)."""
-    prompts = []
-    for i in range(batch):
-        prompts += ["--prompt-ids", " ".join(str(1 + i + j) for j in range(8))]
+    args = []
+    for p in prompts(batch):
+        args += ["--prompt-ids", " ".join(map(str, p))]
     out = json.loads(subprocess.run(
         [str(build / "bin/llm-run"), str(art), "--weights", str(model_dir),
-         *prompts, "--max-tokens", str(tokens), "--ignore-eos", "--format",
+         *args, "--max-tokens", str(tokens), "--ignore-eos", "--format",
          "json"], check=True, capture_output=True, text=True).stdout)
     timing = (out[0] if batch > 1 else out)["timing"]
     return batch * timing["decode_steps"] / timing["decode_s"]
 
 
-def hf_decode(model_dir, tokens, batch=1):
+def hf_worker(model_dir, tokens, batch):
+    """Runs in its own process: transformers' decode tokens/s."""
     import torch
     import transformers
     torch.set_num_threads(os.cpu_count())
     model = transformers.AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.float32).eval()
-    ids = torch.tensor([[1 + i + j for j in range(8)] for i in range(batch)])
+    ids = torch.tensor(prompts(batch))
     with torch.no_grad():
         model.generate(ids, max_new_tokens=4, do_sample=False,
                        pad_token_id=0)  # warm up
@@ -96,7 +110,15 @@ def hf_decode(model_dir, tokens, batch=1):
         model.generate(ids, max_new_tokens=tokens, do_sample=False,
                        pad_token_id=0, min_new_tokens=tokens)
         total = time.perf_counter() - t
-    return batch * (tokens - 1) / max(total - first, 1e-9)
+    print(json.dumps(batch * (tokens - 1) / max(total - first, 1e-9)))
+
+
+def hf_decode(model_dir, tokens, batch):
+    out = subprocess.run(
+        [sys.executable, __file__, "--hf-worker", str(model_dir),
+         "--tokens", str(tokens), "--batch", str(batch)],
+        check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def report(build, model_dir, work, extra=()):
@@ -107,60 +129,101 @@ def report(build, model_dir, work, extra=()):
     return json.loads(path.read_text())
 
 
+def spread(xs):
+    return (f"{statistics.median(xs):.2f} tokens/s "
+            f"(min {min(xs):.2f}, max {max(xs):.2f})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--build", default="build")
+    ap.add_argument("--baseline-build",
+                    help="another llmc build to measure in the same rounds")
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(),
                                                    "llmc-bench"))
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cpu", default="native")
+    ap.add_argument("--no-transformers", action="store_true",
+                    help="measure the llmc builds only")
     ap.add_argument("--markdown", help="also write the table here")
+    ap.add_argument("--hf-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    build, work = pathlib.Path(args.build), pathlib.Path(args.work)
+    if args.hf_worker:
+        return hf_worker(args.hf_worker, args.tokens, args.batch)
+
+    work = pathlib.Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     model_dir = make_model(work)
-    weight_bytes = sum(p.stat().st_size for p in model_dir.glob("*.safetensors"))
+    weight_bytes = sum(p.stat().st_size
+                       for p in model_dir.glob("*.safetensors"))
 
-    art, compile_s = llmc_compile(build, model_dir, work, ("--cpu", args.cpu))
-    llmc_tps = llmc_decode(build, art, model_dir, args.tokens, 1)
-    hf_tps = hf_decode(model_dir, args.tokens)
-    llmc_b16 = llmc_decode(build, art, model_dir, args.tokens, 16)
-    hf_b16 = hf_decode(model_dir, args.tokens, 16)
+    builds = {"llmc": pathlib.Path(args.build)}
+    if args.baseline_build:
+        builds["baseline"] = pathlib.Path(args.baseline_build)
+    artifacts, compile_s = {}, {}
+    for name, build in builds.items():
+        artifacts[name] = work / f"{name}.llmc"
+        compile_s[name] = llmc_compile(build, model_dir, artifacts[name],
+                                       ("--cpu", args.cpu))
+
+    engines = list(builds) + ([] if args.no_transformers else ["transformers"])
+    runs = [(e, b) for e in engines for b in (1, 16)]
+    tps = {r: [] for r in runs}
+    order = random.Random(0)
+    for rnd in range(args.rounds):
+        for engine, batch in order.sample(runs, len(runs)):
+            if engine == "transformers":
+                v = hf_decode(model_dir, args.tokens, batch)
+            else:
+                v = llmc_decode(builds[engine], artifacts[engine], model_dir,
+                                args.tokens, batch)
+            tps[(engine, batch)].append(v)
+            print(f"round {rnd + 1}: {engine:12} batch {batch:2}: "
+                  f"{v:8.2f} tokens/s", flush=True)
+
+    def ratio(a, b, batch):
+        rs = [x / y for x, y in zip(tps[(a, batch)], tps[(b, batch)])]
+        return (f"{statistics.median(rs):.2f}x (per round "
+                f"{', '.join(f'{r:.2f}' for r in rs)})")
+
     bw = copy_bandwidth()
     floor_tps = bw / weight_bytes
-    fused = report(build, model_dir, work)
-    plain = report(build, model_dir, work, ("--no-fuse",))
-
-    rows = [
-        ("model", "Llama 125M (768/12L/12H/4KV/2048/32000), fp32, random"),
-        ("llmc decode, batch 1", f"{llmc_tps:.2f} tokens/s"),
-        ("transformers generate, batch 1", f"{hf_tps:.2f} tokens/s"),
-        ("llmc / transformers", f"{llmc_tps / hf_tps:.2f}x (target >= 1.5x)"),
-        ("llmc decode, batch 16", f"{llmc_b16:.2f} tokens/s"),
-        ("transformers generate, batch 16", f"{hf_b16:.2f} tokens/s"),
-        ("llmc / transformers, batch 16",
-         f"{llmc_b16 / hf_b16:.2f}x (target >= 2x)"),
+    fused = report(builds["llmc"], model_dir, work)
+    plain = report(builds["llmc"], model_dir, work, ("--no-fuse",))
+    rows = [("model", "Llama 125M (768/12L/12H/4KV/2048/32000), fp32, random"),
+            ("rounds", f"{args.rounds}, each engine in a fresh process, "
+                       "in a random order per round")]
+    for batch in (1, 16):
+        for e in engines:
+            rows.append((f"{e} decode, batch {batch}", spread(tps[(e, batch)])))
+        if "transformers" in engines:
+            rows.append((f"llmc / transformers, batch {batch}",
+                         ratio("llmc", "transformers", batch)))
+        if "baseline" in engines:
+            rows.append((f"llmc / baseline, batch {batch}",
+                         ratio("llmc", "baseline", batch)))
+    llmc1 = statistics.median(tps[("llmc", 1)])
+    rows += [
         ("bandwidth floor", f"{floor_tps:.2f} tokens/s "
          f"({weight_bytes / 1e6:.0f} MB of weights at {bw / 1e9:.1f} GB/s "
          "copy bandwidth)"),
-        ("floor / llmc time", f"{floor_tps / llmc_tps:.2f}x the floor's time "
-         "per token (target <= 1.3x)"),
-        ("compile time", f"{compile_s:.1f} s (target < 30 s)"),
+        ("floor / llmc time", f"{floor_tps / llmc1:.2f}x the floor's time "
+         "per token"),
+    ]
+    for name in builds:
+        rows.append((f"{name} compile time", f"{compile_s[name]:.2f} s"))
+    rows += [
         ("kernels per layer", f"{fused['kernels_per_layer']} fused, "
-         f"{plain['kernels_per_layer']} unfused (target <= 7)"),
-        ("launches per step", f"{fused['launches_per_step']}"),
+         f"{plain['kernels_per_layer']} unfused"),
+        ("launches per step", f"{fused['launches_per_step']} "
+         f"({fused['distinct_kernels']} distinct kernels)"),
         ("arena", f"{fused['arena_bytes']} bytes "
          f"(naive {fused['naive_arena_bytes']})"),
     ]
-    width = max(len(r[0]) for r in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write("| measure | value |\n|---|---|\n")
-            for k, v in rows:
-                f.write(f"| {k} | {v} |\n")
+    print_table(rows, args.markdown)
 
 
 if __name__ == "__main__":
