@@ -1,6 +1,6 @@
 //===- Generator.cpp - prefill + decode of a batch of sequences -----------===//
 #include "runtime/generate/Generator.h"
-#include "runtime/kv/BlockManager.h"
+#include "runtime/kv/KvCacheManager.h"
 #include "runtime/support/Error.h"
 
 #include <algorithm>
@@ -45,8 +45,9 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
              manifest_.vocabSize - 1);
   }
 
-  kv::BlockManager blocks(static_cast<int32_t>(device_.numKvBlocks()),
-                          static_cast<int32_t>(manifest_.kvBlockSize()));
+  kv::KvCacheManager blocks(static_cast<int32_t>(device_.numKvBlocks()),
+                            static_cast<int32_t>(manifest_.kvBlockSize()),
+                            /*prefixCaching=*/false);
   std::vector<Sequence> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     SamplingParams p = options.sampling;
@@ -74,16 +75,17 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
       const Work &w = work[row];
       kv::SeqId id = static_cast<kv::SeqId>(w.seq);
       int64_t start = blocks.numTokens(id);
-      std::optional<kv::Reservation> r =
-          blocks.append(id, static_cast<int64_t>(w.tokens.size()));
-      if (!r)
+      std::optional<std::vector<kv::BlockCopy>> copies =
+          blocks.allocate(id, static_cast<int64_t>(w.tokens.size()));
+      if (!copies)
         fail("the KV cache is full ({} blocks)", device_.numKvBlocks());
-      device_.copyBlocks(r->copies);
+      device_.copyBlocks(*copies);
       for (size_t i = 0; i < w.tokens.size(); ++i) {
         batch.tokenIds.push_back(w.tokens[i]);
         batch.positions.push_back(static_cast<int32_t>(start + i));
         batch.seqIds.push_back(static_cast<int32_t>(row));
-        batch.slotMapping.push_back(static_cast<int32_t>(r->slots[i]));
+        batch.slotMapping.push_back(
+            static_cast<int32_t>(blocks.slotOf(id, start + i)));
       }
       if (w.wantLogits) {
         batch.logitsIndices.push_back(

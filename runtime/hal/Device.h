@@ -9,7 +9,7 @@
 #ifndef LLMC_RUNTIME_HAL_DEVICE_H
 #define LLMC_RUNTIME_HAL_DEVICE_H
 
-#include "runtime/kv/BlockManager.h"
+#include "runtime/kv/KvCacheManager.h"
 #include "runtime/support/AlignedBuffer.h"
 #include "schema/Artifact.h"
 
