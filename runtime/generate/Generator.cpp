@@ -51,7 +51,7 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
   std::vector<Sequence> seqs;
   for (size_t i = 0; i < prompts.size(); ++i) {
     SamplingParams p = options.sampling;
-    p.seed += i; // distinct, reproducible streams
+    p.seed = p.seed.value_or(0) + i; // distinct, reproducible streams
     seqs.push_back(Sequence{&prompts[i], 0, -1, false, Sampler(p), {}});
     seqs.back().result.stopReason = "max_tokens";
   }
@@ -112,7 +112,7 @@ Generator::generateBatch(const std::vector<std::vector<int32_t>> &prompts,
     for (size_t r = 0; r < logitsOwner.size(); ++r) {
       Sequence &s = seqs[logitsOwner[r]];
       const float *row = logits.data() + r * vocab;
-      int32_t next = s.sampler.sample(row, vocab);
+      int32_t next = s.sampler.sample(row, vocab).token;
       s.result.tokens.push_back(next);
       if (options.keepLogits)
         s.result.logits.insert(s.result.logits.end(), row, row + vocab);
