@@ -14,11 +14,11 @@ KvCacheManager::KvCacheManager(int32_t numBlocks, int32_t blockSize,
                                 "positive");
 }
 
-PrefixHit KvCacheManager::findCachedPrefix(const std::vector<int32_t> &tokens) {
+PrefixHit
+KvCacheManager::findCachedPrefix(const std::vector<int32_t> &tokens) const {
   PrefixHit hit;
   if (!prefixCaching_ || tokens.empty())
     return hit;
-  stats_.queriedTokens += static_cast<int64_t>(tokens.size());
   // Full blocks strictly before the last token.
   int64_t usable = (static_cast<int64_t>(tokens.size()) - 1) / blockSize_;
   BlockKey key;
@@ -34,7 +34,6 @@ PrefixHit KvCacheManager::findCachedPrefix(const std::vector<int32_t> &tokens) {
     key.parentGeneration = pool_.generation(*b);
   }
   hit.tokens = static_cast<int64_t>(hit.blocks.size()) * blockSize_;
-  stats_.hitTokens += hit.tokens;
   return hit;
 }
 

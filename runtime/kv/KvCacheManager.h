@@ -38,11 +38,6 @@ struct PrefixHit {
   int64_t tokens = 0; // blocks.size() * block_size
 };
 
-struct CacheStats {
-  int64_t queriedTokens = 0; // prompt tokens looked up
-  int64_t hitTokens = 0;     // of those, found in the cache
-};
-
 class KvCacheManager {
 public:
   KvCacheManager(int32_t numBlocks, int32_t blockSize, bool prefixCaching);
@@ -51,12 +46,11 @@ public:
   int32_t numBlocks() const { return pool_.numBlocks(); }
   int32_t numFreeBlocks() const { return pool_.numFree(); }
   bool prefixCaching() const { return prefixCaching_; }
-  const CacheStats &stats() const { return stats_; }
 
   /// The longest run of cached full blocks at the start of `tokens`, leaving
   /// at least the last token to compute (its logits are what a step wants).
-  /// Changes nothing but the statistics.
-  PrefixHit findCachedPrefix(const std::vector<int32_t> &tokens);
+  /// Changes nothing; the hit is good until the next allocate().
+  PrefixHit findCachedPrefix(const std::vector<int32_t> &tokens) const;
 
   /// Blocks allocate() would take from the pool.
   int32_t blocksNeeded(SeqId seq, int64_t numNew,
@@ -102,7 +96,6 @@ private:
   BlockPool pool_;
   int32_t blockSize_;
   bool prefixCaching_;
-  CacheStats stats_;
   std::unordered_map<SeqId, Sequence> seqs_;
 };
 
