@@ -41,6 +41,9 @@ void validate(const SamplingParams &params);
 struct TokenLogprob {
   int32_t token;
   float logprob;
+  bool operator==(const TokenLogprob &o) const {
+    return token == o.token && logprob == o.logprob;
+  }
 };
 
 /// The log-probability of `token` under `logits` and the `top` most likely
@@ -48,6 +51,9 @@ struct TokenLogprob {
 struct Logprobs {
   TokenLogprob chosen;
   std::vector<TokenLogprob> top;
+  bool operator==(const Logprobs &o) const {
+    return chosen == o.chosen && top == o.top;
+  }
 };
 Logprobs logprobsOf(const float *logits, int64_t vocab, int32_t token,
                     int64_t top);

@@ -38,6 +38,7 @@ public:
   void run(const rt::StepInputs &in, std::vector<float> &logits) override {
     rt::checkStepInputs(in, manifest_, blocks_);
     ++steps;
+    tokensComputed += static_cast<int64_t>(in.tokenIds.size());
     maxTokensInAStep = std::max<int64_t>(
         maxTokensInAStep, static_cast<int64_t>(in.tokenIds.size()));
     for (size_t t = 0; t < in.tokenIds.size(); ++t)
@@ -69,6 +70,7 @@ public:
   }
 
   int64_t steps = 0;
+  int64_t tokensComputed = 0;
   int64_t maxTokensInAStep = 0;
 
 private:

@@ -1,6 +1,11 @@
 //===- llm-run.cpp - run an llmc artifact ---------------------------------===//
+//
+// Generates for prompts given on the command line, on the serving engine:
+// every prompt is a request, all run together with continuous batching.
+//
+//===----------------------------------------------------------------------===//
 #include "runtime/artifact/Artifact.h"
-#include "runtime/generate/Generator.h"
+#include "runtime/engine/Engine.h"
 #include "runtime/hal/Device.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/Npy.h"
@@ -14,11 +19,14 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <thread>
 
 namespace fs = std::filesystem;
+using namespace llmc;
 using namespace llmc::rt;
+using engine::FinishReason;
 
 namespace {
 
@@ -48,51 +56,97 @@ std::unique_ptr<Tokenizer> loadTokenizer(const Artifact &artifact) {
   return nullptr;
 }
 
-/// The longest prefix of `text` that ends on a whole character, so that a
-/// stream never shows half of a multi-byte character.
-size_t stableLength(const std::string &text) {
-  static const std::string kReplacement = "\xef\xbf\xbd";
-  size_t n = text.size();
-  while (n >= 3 && text.compare(n - 3, 3, kReplacement) == 0)
-    n -= 3;
-  return n;
+/// One choice of one prompt, as the events built it.
+struct Choice {
+  std::vector<int32_t> tokens;
+  std::string text;
+  std::vector<Logprobs> logprobs;
+  std::vector<float> logits;
+  std::optional<FinishReason> finish;
+  std::optional<std::string> stopString;
+  std::optional<int32_t> stopToken;
+};
+
+nlohmann::json logprobsJson(const Logprobs &lp) {
+  nlohmann::json top = nlohmann::json::array();
+  for (const TokenLogprob &t : lp.top)
+    top.push_back({{"token_id", t.token}, {"logprob", t.logprob}});
+  return {{"token_id", lp.chosen.token},
+          {"logprob", lp.chosen.logprob},
+          {"top", top}};
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"llm-run: generate text with an llmc artifact"};
-  std::string artifactDir, weightsDir, format = "text", dumpLogits;
-  std::vector<std::string> prompts, promptIds;
-  int64_t maxTokens = 32;
+  std::string artifactDir, weightsDir, format = "text", dumpLogits,
+                                       policy = "fcfs";
+  std::vector<std::string> prompts, promptIds, stops;
+  std::vector<int32_t> stopTokenIds;
+  int64_t maxTokens = 32, n = 1, logprobs = -1;
   SamplingParams sampling;
-  bool ignoreEos = false;
+  uint64_t seed = 0;
+  bool ignoreEos = false, noPrefixCaching = false;
+  engine::EngineConfig config;
   app.add_option("artifact", artifactDir, "artifact directory (llmc -o)")
       ->required();
   app.add_option("--weights", weightsDir,
                  "model directory with the safetensors weights")
       ->required();
   auto *p = app.add_option("--prompt", prompts,
-                           "prompt text; repeat to generate for several "
-                           "prompts in the same steps");
+                           "prompt text; repeat for several prompts, run "
+                           "together");
   auto *pi = app.add_option("--prompt-ids", promptIds,
                             "prompt as token ids, e.g. \"1 2 3\"; "
                             "repeatable");
   p->excludes(pi);
-  app.add_option("--max-tokens", maxTokens, "new tokens at most")
+  app.add_option("--max-tokens", maxTokens,
+                 "new tokens at most (capped by the artifact's max_seq_len)")
       ->capture_default_str();
+  app.add_option("--n", n, "sequences per prompt")->capture_default_str();
   app.add_option("--temperature", sampling.temperature, "0: greedy")
       ->capture_default_str();
-  app.add_option("--top-k", sampling.topK, "0: off")->capture_default_str();
-  app.add_option("--top-p", sampling.topP, "1: off")->capture_default_str();
-  app.add_option("--seed", sampling.seed, "sampling seed")
+  app.add_option("--top-k", sampling.topK, "0 or -1: off")
       ->capture_default_str();
+  app.add_option("--top-p", sampling.topP, "1: off")->capture_default_str();
+  app.add_option("--min-p", sampling.minP, "0: off")->capture_default_str();
+  app.add_option("--repetition-penalty", sampling.repetitionPenalty,
+                 "1: off; > 1 discourages tokens of the prompt and output")
+      ->capture_default_str();
+  app.add_option("--presence-penalty", sampling.presencePenalty,
+                 "subtracted from tokens already generated")
+      ->capture_default_str();
+  app.add_option("--frequency-penalty", sampling.frequencyPenalty,
+                 "subtracted per occurrence in the output")
+      ->capture_default_str();
+  app.add_option("--seed", seed,
+                 "sampling seed (prompt i samples with seed + i)")
+      ->capture_default_str();
+  app.add_option("--stop", stops, "stop string (repeatable)");
+  app.add_option("--stop-token-id", stopTokenIds, "stop token id (repeatable)");
+  app.add_option("--logprobs", logprobs,
+                 "return the logprob of each new token and its N most likely "
+                 "alternatives (json)");
   app.add_flag("--ignore-eos", ignoreEos, "do not stop at EOS");
   int threads =
       static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   app.add_option("--threads", threads, "threads per step")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app.add_option("--max-batch-tokens", config.scheduler.maxBatchTokens,
+                 "tokens per step (at most the artifact's)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30))
+      ->capture_default_str();
+  app.add_option("--max-seqs", config.scheduler.maxSeqs,
+                 "sequences running at once")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+      ->capture_default_str();
+  app.add_option("--policy", policy, "scheduling: fcfs or mlfq")
+      ->check(CLI::IsMember({"fcfs", "mlfq"}))
+      ->capture_default_str();
+  app.add_flag("--no-prefix-caching", noPrefixCaching,
+               "do not reuse the KV of common prompt prefixes");
   app.add_option("--format", format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -116,90 +170,137 @@ int main(int argc, char **argv) {
              artifactDir);
       batch.push_back(tokenizer->encode(text));
     }
-    bool single = batch.size() == 1;
+    bool single = batch.size() == 1 && n == 1;
     if (!single && !dumpLogits.empty())
-      fail("--dump-logits takes a single prompt");
+      fail("--dump-logits takes a single prompt and --n 1");
+    config.scheduler.policy = sched::parsePolicy(policy);
+    config.prefixCaching = !noPrefixCaching;
 
-    SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
+    std::vector<engine::RequestSpec> specs;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      engine::RequestSpec spec;
+      spec.id = std::to_string(i);
+      spec.prompt = batch[i];
+      spec.sampling = sampling;
+      spec.sampling.seed = seed + i;
+      spec.sampling.logprobs = logprobs;
+      spec.stop.strings = stops;
+      spec.stop.stopTokenIds = stopTokenIds;
+      spec.stop.ignoreEos = ignoreEos;
+      int64_t room = m.maxSeqLen - static_cast<int64_t>(batch[i].size());
+      spec.stop.maxTokens = room > 0 ? std::min(maxTokens, room) : maxTokens;
+      spec.n = n;
+      spec.detokenize = tokenizer != nullptr;
+      spec.returnLogits = !dumpLogits.empty();
+      specs.push_back(std::move(spec));
+    }
+
+    // Everything that can be checked without the weights, before them.
     DeviceOptions deviceOptions;
     deviceOptions.threads = threads;
     std::unique_ptr<Device> device = createDevice(artifact, deviceOptions);
-    device->loadWeights(bindWeights(m, checkpoint));
     int64_t blocksPerSeq =
         (m.maxSeqLen + m.kvBlockSize() - 1) / m.kvBlockSize();
-    device->allocate(blocksPerSeq * static_cast<int64_t>(batch.size()));
+    device->allocate(blocksPerSeq * static_cast<int64_t>(batch.size()) *
+                     std::max<int64_t>(n, 1));
+    engine::Engine engine(m, *device, tokenizer.get(), config);
+    for (const engine::RequestSpec &spec : specs)
+      engine.validate(spec);
+
+    SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
+    device->loadWeights(bindWeights(m, checkpoint));
     double loadSeconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - loadStart)
                              .count();
-    Generator generator(m, *device);
-
-    GenerateOptions opts;
-    opts.maxNewTokens = maxTokens;
-    opts.ignoreEos = ignoreEos;
-    opts.sampling = sampling;
-    opts.keepLogits = !dumpLogits.empty();
 
     // A single prompt in text mode streams; several print when done.
     bool stream = format == "text" && single;
-    std::vector<int32_t> generated;
-    size_t shown = 0;
-    auto onToken = [&](size_t, int32_t t) {
-      if (!stream)
-        return;
-      generated.push_back(t);
-      if (!tokenizer) {
-        std::cout << (generated.size() > 1 ? " " : "") << t << std::flush;
-        return;
-      }
-      std::string text = tokenizer->decode(generated);
-      size_t n = stableLength(text);
-      if (n > shown) {
-        std::cout << text.substr(shown, n - shown) << std::flush;
-        shown = n;
-      }
-    };
-    std::vector<GenerateResult> results =
-        generator.generateBatch(batch, opts, onToken);
-    auto textOf = [&](const std::vector<int32_t> &ids) -> std::string {
-      if (tokenizer)
-        return tokenizer->decode(ids);
+    std::vector<std::map<int64_t, Choice>> results(batch.size());
+    size_t streamed = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      engine.add(specs[i], [&, i](const engine::RequestEvent &e) {
+        for (const engine::SeqDelta &d : e.deltas) {
+          Choice &c = results[i][d.index];
+          c.tokens.insert(c.tokens.end(), d.tokens.begin(), d.tokens.end());
+          c.text += d.text;
+          c.logprobs.insert(c.logprobs.end(), d.logprobs.begin(),
+                            d.logprobs.end());
+          c.logits.insert(c.logits.end(), d.logits.begin(), d.logits.end());
+          if (d.finish) {
+            c.finish = d.finish;
+            c.stopString = d.stopString;
+            c.stopToken = d.stopToken;
+          }
+          if (stream) {
+            if (tokenizer)
+              std::cout << d.text;
+            else
+              for (int32_t t : d.tokens)
+                std::cout << (streamed++ ? " " : "") << t;
+            std::cout << std::flush;
+          }
+        }
+      });
+    }
+    while (engine.hasWork())
+      engine.step();
+
+    auto idsText = [](const std::vector<int32_t> &ids) {
       std::string out;
       for (int32_t t : ids)
         out += (out.empty() ? "" : " ") + std::to_string(t);
       return out;
     };
+    engine::MetricsSnapshot metrics = engine.metrics();
     if (stream) {
-      std::string text = textOf(generated);
-      std::cout << (tokenizer ? text.substr(std::min(shown, text.size()))
-                              : std::string())
-                << std::endl;
+      std::cout << std::endl;
     } else if (format == "text") {
-      for (const GenerateResult &r : results)
-        std::cout << textOf(r.tokens) << "\n";
+      for (const auto &choices : results)
+        for (const auto &[index, c] : choices)
+          std::cout << (tokenizer ? c.text : idsText(c.tokens)) << "\n";
       std::cout << std::flush;
     } else {
       nlohmann::json all = nlohmann::json::array();
       for (size_t i = 0; i < results.size(); ++i) {
-        const GenerateResult &r = results[i];
-        nlohmann::json out;
+        auto choiceJson = [&](const Choice &c) {
+          nlohmann::json out;
+          out["token_ids"] = c.tokens;
+          out["text"] = c.text;
+          out["finish_reason"] = c.finish ? engine::nameOf(*c.finish) : "abort";
+          if (c.stopString)
+            out["stop_reason"] = *c.stopString;
+          else if (c.stopToken)
+            out["stop_reason"] = *c.stopToken;
+          if (logprobs >= 0) {
+            out["logprobs"] = nlohmann::json::array();
+            for (const Logprobs &lp : c.logprobs)
+              out["logprobs"].push_back(logprobsJson(lp));
+          }
+          return out;
+        };
+        nlohmann::json out = choiceJson(results[i][0]);
         out["prompt_ids"] = batch[i];
-        out["token_ids"] = r.tokens;
-        out["text"] = tokenizer ? tokenizer->decode(r.tokens) : "";
-        out["stop_reason"] = r.stopReason;
+        if (n > 1) {
+          out["choices"] = nlohmann::json::array();
+          for (const auto &[index, c] : results[i])
+            out["choices"].push_back(choiceJson(c));
+        }
         out["timing"] = {{"load_s", loadSeconds},
-                         {"prefill_s", r.prefillSeconds},
-                         {"decode_s", r.decodeSeconds},
-                         {"decode_steps", r.decodeSteps}};
+                         {"prefill_s", metrics.prefillSeconds},
+                         {"decode_s", metrics.decodeSeconds},
+                         {"decode_steps", metrics.decodeSteps}};
         all.push_back(std::move(out));
       }
-      std::cout << (single ? all[0] : all)
+      std::cout << (batch.size() == 1 ? all[0] : all)
                        .dump(-1, ' ', false,
                              nlohmann::json::error_handler_t::replace)
                 << std::endl;
     }
-    if (!dumpLogits.empty())
-      writeNpy(dumpLogits, results[0].logits.data(),
-               static_cast<int64_t>(results[0].tokens.size()), m.vocabSize);
+    if (!dumpLogits.empty()) {
+      const Choice &c = results[0][0];
+      writeNpy(dumpLogits, c.logits.data(),
+               static_cast<int64_t>(c.tokens.size()), m.vocabSize);
+    }
   } catch (const Error &e) {
     std::cerr << "llm-run: error: " << e.what() << std::endl;
     return 1;
