@@ -4,9 +4,27 @@
 #include "runtime/hal/cpu/CpuDevice.h"
 #include "runtime/support/Error.h"
 
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
 namespace llmc::rt {
 
 Device::~Device() = default;
+
+int64_t hostMemoryAvailable() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t value;
+  std::string unit;
+  while (in >> key >> value) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:")
+      return value * 1024;
+  }
+  long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? static_cast<int64_t>(pages) * size : 0;
+}
 
 int64_t StepInputs::size(schema::StepDim dim, int64_t kvBlocks) const {
   switch (dim) {

@@ -55,7 +55,16 @@ public:
   virtual void run(const StepInputs &inputs, std::vector<float> &logits) = 0;
   /// Copies whole KV blocks (copy-on-write) in every cache.
   virtual void copyBlocks(const std::vector<kv::BlockCopy> &copies) = 0;
+  /// Bytes of memory the device could still give to weights and the KV
+  /// pool (host RAM for the CPU, free device memory for a GPU).
+  virtual int64_t memoryAvailable() const = 0;
+  /// Whether the device has memory of its own, apart from the host's (then
+  /// preempted KV could be swapped to the host).
+  virtual bool hasSeparateMemory() const { return false; }
 };
+
+/// The host's available memory (MemAvailable), in bytes.
+int64_t hostMemoryAvailable();
 
 struct DeviceOptions {
   int threads = 1; // CPU: threads running each step

@@ -1,36 +1,47 @@
 //===- AlignedBuffer.h - zeroed, 64-byte aligned byte buffer ----*- C++ -*-===//
+//
+// Large buffers (1 MiB and up) are anonymous memory maps: zero pages that
+// the kernel provides on first touch, so a KV pool or a weight buffer costs
+// no resident memory and no time until it is written.
+//
+//===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_SUPPORT_ALIGNEDBUFFER_H
 #define LLMC_RUNTIME_SUPPORT_ALIGNEDBUFFER_H
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <new>
+#include <utility>
 
 namespace llmc::rt {
 
 class AlignedBuffer {
 public:
   AlignedBuffer() = default;
-  explicit AlignedBuffer(size_t size) : size_(size) {
-    size_t rounded = (size + 63) / 64 * 64;
-    void *p = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!p)
-      throw std::bad_alloc();
-    std::memset(p, 0, rounded);
-    data_.reset(static_cast<uint8_t *>(p));
+  /// Zeroed; throws std::bad_alloc when the memory cannot be had.
+  explicit AlignedBuffer(size_t size);
+  ~AlignedBuffer() { release(); }
+  AlignedBuffer(AlignedBuffer &&o) noexcept { *this = std::move(o); }
+  AlignedBuffer &operator=(AlignedBuffer &&o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::exchange(o.data_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+      capacity_ = std::exchange(o.capacity_, 0);
+      mapped_ = std::exchange(o.mapped_, false);
+    }
+    return *this;
   }
-  uint8_t *data() const { return data_.get(); }
+  AlignedBuffer(const AlignedBuffer &) = delete;
+  AlignedBuffer &operator=(const AlignedBuffer &) = delete;
+
+  uint8_t *data() const { return data_; }
   size_t size() const { return size_; }
 
 private:
-  struct Free {
-    void operator()(uint8_t *p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> data_;
-  size_t size_ = 0;
+  void release();
+  uint8_t *data_ = nullptr;
+  size_t size_ = 0, capacity_ = 0;
+  bool mapped_ = false;
 };
 
 } // namespace llmc::rt

@@ -69,6 +69,8 @@ public:
                 slots_.begin() + c.dst * bs);
   }
 
+  int64_t memoryAvailable() const override { return int64_t(1) << 40; }
+
   int64_t steps = 0;
   int64_t tokensComputed = 0;
   int64_t maxTokensInAStep = 0;

@@ -13,6 +13,14 @@ using schema::WeightTransform;
 
 namespace {
 
+/// A file name of this test's own: ctest runs the tests of this file in
+/// parallel processes.
+std::string tempPath(const std::string &name) {
+  return ::testing::TempDir() + "/" +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." +
+         name;
+}
+
 /// A safetensors file holding F32 tensors "a" [2, 3] = 0..5, "b" [4] =
 /// 10..13, an F16 "h" [2] = {1, -2} and a BF16 "g" [2] = {0.5, 3}.
 std::string writeCheckpoint() {
@@ -29,7 +37,7 @@ std::string writeCheckpoint() {
   uint16_t g[] = {0x3f00, 0x4040}; // 0.5, 3
   std::memcpy(data.data() + 40, h, 4);
   std::memcpy(data.data() + 44, g, 4);
-  std::string path = ::testing::TempDir() + "/binder.safetensors";
+  std::string path = tempPath("binder.safetensors");
   std::ofstream out(path, std::ios::binary);
   uint64_t len = header.size();
   out.write(reinterpret_cast<const char *>(&len), 8);
@@ -129,7 +137,7 @@ std::string bindError(std::vector<WeightRecipe> recipes) {
 }
 
 TEST(WeightBinder, NamesTheTensorThatDoesNotFit) {
-  std::string file = ::testing::TempDir() + "/binder.safetensors";
+  std::string file = tempPath("binder.safetensors");
   WeightRecipe missing = recipe("c", {2});
   missing.sources = {"model.c", "c"};
   EXPECT_EQ(bindError({missing}),
@@ -144,6 +152,70 @@ TEST(WeightBinder, NamesTheTensorThatDoesNotFit) {
   shard.shard = schema::Shard{0, 0, 2};
   EXPECT_EQ(bindError({shard}),
             file + ": tensor 'b': shape [4] does not match the artifact's [6]");
+}
+
+/// A tensor large enough for many conversion tasks, bound on 3 threads in
+/// every layout, against the element-by-element definition.
+TEST(WeightBinder, LargeTensorsOnThreadsMatchTheDefinition) {
+  const int64_t rows = 1500, cols = 1030; // ~6 MB as f32: several tasks
+  std::vector<uint16_t> bf16(rows * cols);
+  uint32_t x = 12345;
+  for (uint16_t &v : bf16) {
+    x = x * 1664525u + 1013904223u;
+    v = static_cast<uint16_t>(0x3c00 + (x >> 20)); // finite, varied
+  }
+  std::string header = R"({"w": {"dtype": "BF16", "shape": [1500, 1030],)"
+                       R"( "data_offsets": [0, )" +
+                       std::to_string(bf16.size() * 2) + "]}}";
+  std::string path = tempPath("large.safetensors");
+  {
+    std::ofstream out(path, std::ios::binary);
+    uint64_t len = header.size();
+    out.write(reinterpret_cast<const char *>(&len), 8);
+    out << header;
+    out.write(reinterpret_cast<const char *>(bf16.data()), bf16.size() * 2);
+  }
+  rt::SafeTensors st = rt::SafeTensors::openFile(path);
+  auto at = [&](int64_t r, int64_t c) {
+    uint32_t bits = static_cast<uint32_t>(bf16[r * cols + c]) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  };
+  WeightRecipe plain = recipe("w", {rows, cols});
+  WeightRecipe t = recipe("w", {cols, rows}, WeightTransform::Transpose);
+  WeightRecipe tShard =
+      recipe("w", {cols, rows / 3}, WeightTransform::Transpose);
+  tShard.shard = schema::Shard{1, 2, 3};
+  WeightRecipe rowShard = recipe("w", {rows / 2, cols});
+  rowShard.shard = schema::Shard{0, 1, 2};
+  schema::Manifest m = manifestOf({plain, t, tShard, rowShard});
+  int64_t lastDone = -1, lastTotal = -1;
+  rt::BindOptions options;
+  options.threads = 3;
+  options.progress = [&](int64_t done, int64_t total) {
+    EXPECT_GE(done, lastDone);
+    lastDone = done;
+    lastTotal = total;
+  };
+  rt::AlignedBuffer buf = rt::bindWeights(m, st, options);
+  EXPECT_EQ(lastDone, lastTotal);
+  EXPECT_EQ(lastTotal,
+            (rows * cols * 2 + cols * (rows / 3) + rows / 2 * cols) * 4);
+  auto get = [&](int w, int64_t i) {
+    float f;
+    std::memcpy(&f, buf.data() + m.weights[w].offset + i * 4, 4);
+    return f;
+  };
+  for (int64_t r = 0; r < rows; r += 7)
+    for (int64_t c = 0; c < cols; c += 3) {
+      ASSERT_EQ(get(0, r * cols + c), at(r, c));
+      ASSERT_EQ(get(1, c * rows + r), at(r, c));
+      if (r >= 2 * (rows / 3))
+        ASSERT_EQ(get(2, c * (rows / 3) + r - 2 * (rows / 3)), at(r, c));
+      if (r >= rows / 2)
+        ASSERT_EQ(get(3, (r - rows / 2) * cols + c), at(r, c));
+    }
 }
 
 } // namespace

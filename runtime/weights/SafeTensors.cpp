@@ -25,21 +25,7 @@ size_t dtypeSize(const std::string &d) {
   return 0;
 }
 
-float loadAsFloat(const std::string &dtype, const uint8_t *p) {
-  if (dtype == "F32") {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-  }
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  if (dtype == "BF16") {
-    uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
-  }
-  // IEEE half.
+float halfToFloat(uint16_t h) {
   uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
   uint32_t bits;
   if (exp == 0) {
@@ -61,6 +47,23 @@ float loadAsFloat(const std::string &dtype, const uint8_t *p) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+float loadAsFloat(const std::string &dtype, const uint8_t *p) {
+  if (dtype == "F32") {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  if (dtype == "BF16") {
+    uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+  return halfToFloat(h);
 }
 
 void SafeTensors::addFile(const std::string &path) {

@@ -46,6 +46,8 @@ size_t dtypeSize(const std::string &dtype);
 
 /// Widens one element of F32/F16/BF16 data to float.
 float loadAsFloat(const std::string &dtype, const uint8_t *p);
+/// IEEE half (binary16 bits) to float.
+float halfToFloat(uint16_t h);
 
 } // namespace llmc::rt
 

@@ -1,8 +1,24 @@
 //===- WeightBinder.cpp - checkpoint tensors -> packed weights ------------===//
+//
+// Two phases: every recipe is resolved and checked against the checkpoint
+// (source tensor, dtype, shape) before any byte is converted, so a bad
+// checkpoint fails at once; then the conversion runs as row-range tasks on
+// all threads, straight from the memory-mapped files into a buffer whose
+// pages are first touched by the thread that fills them.
+//
+//===----------------------------------------------------------------------===//
 #include "runtime/weights/WeightBinder.h"
 #include "runtime/support/Error.h"
 
 #include <fmt/ranges.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace llmc::rt {
 
@@ -11,11 +27,49 @@ using schema::WeightTransform;
 
 namespace {
 
-/// Writes the tensor `r` describes, checked, to `out` as f32: the first
-/// source the checkpoint has, transposed when the recipe says so, then the
-/// recipe's shard of it.
-void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
-                float *out) {
+enum class Src { F32, F16, BF16 };
+
+/// One packed tensor: where it comes from and how.
+struct Job {
+  const WeightRecipe *recipe;
+  const TensorView *tensor;
+  Src dtype;
+  size_t offset; // bytes into the packed buffer
+  bool transpose;
+  std::vector<int64_t> shardOffset; // per packed dimension
+};
+
+void convert(Src dtype, const uint8_t *src, float *dst, int64_t n) {
+  switch (dtype) {
+  case Src::F32:
+    std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+    return;
+  case Src::BF16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      uint32_t bits = static_cast<uint32_t>(h) << 16;
+      std::memcpy(dst + i, &bits, 4);
+    }
+    return;
+  case Src::F16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      dst[i] = halfToFloat(h);
+    }
+    return;
+  }
+}
+
+float element(Src dtype, const uint8_t *p) {
+  float f;
+  convert(dtype, p, &f, 1);
+  return f;
+}
+
+/// Resolves and checks the tensor recipe `r` packs from.
+Job plan(const WeightRecipe &r, const SafeTensors &checkpoint, size_t offset) {
   const TensorView *t = nullptr;
   for (const std::string &s : r.sources)
     if ((t = checkpoint.find(s)))
@@ -23,14 +77,24 @@ void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
   if (!t)
     fail("{}: tensor '{}' not found (looked for {})", checkpoint.describe(),
          r.name, fmt::join(r.sources, ", "));
-  if (t->dtype != "F32" && t->dtype != "F16" && t->dtype != "BF16")
+  Src dtype;
+  if (t->dtype == "F32")
+    dtype = Src::F32;
+  else if (t->dtype == "F16")
+    dtype = Src::F16;
+  else if (t->dtype == "BF16")
+    dtype = Src::BF16;
+  else
     fail("{}: tensor '{}': dtype {} is not supported (F32, F16, BF16)", t->file,
          t->name, t->dtype);
   bool transpose = r.transform == WeightTransform::Transpose;
   // The whole (transformed) tensor the shard is taken from.
   std::vector<int64_t> logical = r.shape;
-  if (r.shard)
+  std::vector<int64_t> shardOffset(r.shape.size(), 0);
+  if (r.shard) {
     logical[r.shard->axis] *= r.shard->count;
+    shardOffset[r.shard->axis] = r.shard->index * r.shape[r.shard->axis];
+  }
   std::vector<int64_t> expected = logical;
   if (transpose) {
     if (expected.size() != 2)
@@ -41,31 +105,71 @@ void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
     fail("{}: tensor '{}': shape [{}] does not match the artifact's [{}]{}",
          t->file, t->name, fmt::join(t->shape, ", "), fmt::join(expected, ", "),
          transpose ? " (stored transposed)" : "");
-  size_t es = dtypeSize(t->dtype);
-  if (!transpose && !r.shard) {
-    size_t n = t->bytes / es;
-    for (size_t i = 0; i < n; ++i)
-      out[i] = loadAsFloat(t->dtype, t->data + i * es);
+  return {&r, t, dtype, offset, transpose, std::move(shardOffset)};
+}
+
+/// A range of a job's packed elements: rows [begin, end) of dimension 0
+/// (elements, for a 1-D tensor).
+struct Task {
+  const Job *job;
+  int64_t begin, end;
+  int64_t bytes; // output bytes, for progress
+};
+
+/// Fills rows [begin, end) of the job's packed tensor.
+void run(const Task &task, uint8_t *buffer) {
+  const Job &j = *task.job;
+  const WeightRecipe &r = *j.recipe;
+  const TensorView &t = *j.tensor;
+  float *out = reinterpret_cast<float *>(buffer + j.offset);
+  size_t es = dtypeSize(t.dtype);
+  size_t rank = r.shape.size();
+  if (rank == 1) {
+    convert(j.dtype, t.data + (task.begin + j.shardOffset[0]) * es,
+            out + task.begin, task.end - task.begin);
     return;
   }
-  // General case: for every packed element, its index in the logical
-  // tensor (shifted by the shard), then in the stored one (transposed).
-  size_t rank = r.shape.size();
-  std::vector<int64_t> storedStrides(rank, 1);
+  if (rank == 2 && !j.transpose) {
+    int64_t cols = r.shape[1], storedCols = t.shape[1];
+    for (int64_t i = task.begin; i < task.end; ++i)
+      convert(j.dtype,
+              t.data +
+                  ((i + j.shardOffset[0]) * storedCols + j.shardOffset[1]) * es,
+              out + i * cols, cols);
+    return;
+  }
+  if (rank == 2) {
+    // packed[i][c] = stored[c + o1][i + o0], in tiles that stay in cache.
+    int64_t cols = r.shape[1], storedCols = t.shape[1];
+    constexpr int64_t kTile = 32;
+    for (int64_t i0 = task.begin; i0 < task.end; i0 += kTile) {
+      int64_t i1 = std::min(i0 + kTile, task.end);
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+        int64_t c1 = std::min(c0 + kTile, cols);
+        for (int64_t c = c0; c < c1; ++c) {
+          const uint8_t *row =
+              t.data +
+              ((c + j.shardOffset[1]) * storedCols + j.shardOffset[0]) * es;
+          for (int64_t i = i0; i < i1; ++i)
+            out[i * cols + c] = element(j.dtype, row + i * es);
+        }
+      }
+    }
+    return;
+  }
+  // Higher ranks (never transposed): element by element over the rows.
+  int64_t inner = 1;
+  for (size_t d = 1; d < rank; ++d)
+    inner *= r.shape[d];
+  std::vector<int64_t> strides(rank, 1), index(rank, 0);
   for (size_t d = rank - 1; d > 0; --d)
-    storedStrides[d - 1] = storedStrides[d] * t->shape[d];
-  std::vector<int64_t> index(rank, 0);
-  int64_t n = r.elements();
-  for (int64_t i = 0; i < n; ++i) {
-    std::vector<int64_t> src = index;
-    if (r.shard)
-      src[r.shard->axis] += r.shard->index * r.shape[r.shard->axis];
-    if (transpose)
-      std::swap(src[0], src[1]);
+    strides[d - 1] = strides[d] * t.shape[d];
+  index[0] = task.begin;
+  for (int64_t e = task.begin * inner; e < task.end * inner; ++e) {
     int64_t flat = 0;
     for (size_t d = 0; d < rank; ++d)
-      flat += src[d] * storedStrides[d];
-    out[i] = loadAsFloat(t->dtype, t->data + flat * es);
+      flat += (index[d] + j.shardOffset[d]) * strides[d];
+    out[e] = element(j.dtype, t.data + flat * es);
     for (size_t d = rank; d-- > 0;) {
       if (++index[d] < r.shape[d])
         break;
@@ -77,23 +181,86 @@ void bindTensor(const WeightRecipe &r, const SafeTensors &checkpoint,
 } // namespace
 
 AlignedBuffer bindWeights(const schema::Manifest &manifest,
-                          const SafeTensors &checkpoint) {
-  AlignedBuffer buf(manifest.weightsBytes);
+                          const SafeTensors &checkpoint,
+                          const BindOptions &options) {
+  std::vector<Job> jobs;
   for (const WeightRecipe &r : manifest.weights) {
     if (r.dtype != schema::DType::F32)
       fail("weight '{}': packed dtype {} is not supported (f32)", r.name,
            schema::nameOf(r.dtype));
-    auto *out = reinterpret_cast<float *>(buf.data() + r.offset);
     if (r.transform != WeightTransform::Concat) {
-      bindTensor(r, checkpoint, out);
+      jobs.push_back(plan(r, checkpoint, r.offset));
       continue;
     }
     // Merged projections: the parts one after another along dimension 0.
+    size_t offset = r.offset;
     for (const WeightRecipe &part : r.parts) {
-      bindTensor(part, checkpoint, out);
-      out += part.elements();
+      jobs.push_back(plan(part, checkpoint, offset));
+      offset += static_cast<size_t>(part.elements()) * 4;
     }
   }
+  for (const Job &j : jobs)
+    if (j.offset + static_cast<size_t>(j.recipe->elements()) * 4 >
+        static_cast<size_t>(manifest.weightsBytes))
+      fail("weight '{}' lies outside the artifact's {} bytes of weights",
+           j.recipe->name, manifest.weightsBytes);
+
+  // Tasks of about 4 MiB of output each.
+  std::vector<Task> tasks;
+  int64_t total = 0;
+  for (const Job &j : jobs) {
+    int64_t rows = j.recipe->shape.empty() ? 1 : j.recipe->shape[0];
+    int64_t rowBytes = rows ? j.recipe->elements() * 4 / rows : 0;
+    int64_t per = std::max<int64_t>(1, (int64_t(4) << 20) /
+                                           std::max<int64_t>(rowBytes, 1));
+    if (j.transpose)
+      per = (per + 31) / 32 * 32;
+    for (int64_t b = 0; b < rows; b += per) {
+      int64_t e = std::min(rows, b + per);
+      tasks.push_back({&j, b, e, (e - b) * rowBytes});
+      total += (e - b) * rowBytes;
+    }
+  }
+
+  AlignedBuffer buf(manifest.weightsBytes);
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  std::mutex errorMutex;
+  auto worker = [&] {
+    try {
+      for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+        run(tasks[i], buf.data());
+        done += tasks[i].bytes;
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(errorMutex);
+      error = std::current_exception();
+      failed = true;
+      next = tasks.size();
+    }
+  };
+  int threads = std::max(1, options.threads);
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i)
+    pool.emplace_back(worker);
+  if (!options.progress) {
+    worker();
+  } else {
+    // The calling thread reports progress while the others convert.
+    std::thread last(worker);
+    while (done.load() < total && !failed) {
+      options.progress(done.load(), total);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    last.join();
+    options.progress(done.load(), total);
+  }
+  for (std::thread &t : pool)
+    t.join();
+  if (error)
+    std::rethrow_exception(error);
   return buf;
 }
 

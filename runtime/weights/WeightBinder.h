@@ -6,13 +6,22 @@
 #include "runtime/weights/SafeTensors.h"
 #include "schema/Artifact.h"
 
+#include <functional>
+
 namespace llmc::rt {
+
+struct BindOptions {
+  int threads = 1; // converting threads
+  /// Called about every 100 ms with (bytes packed, bytes in all).
+  std::function<void(int64_t, int64_t)> progress;
+};
 
 /// Packs the weights the manifest's recipes name into one f32 buffer of
 /// `manifest.weightsBytes`, checking every source tensor's dtype and shape
-/// first. Throws rt::Error naming the tensor and the file.
+/// before converting any. Throws rt::Error naming the tensor and the file.
 AlignedBuffer bindWeights(const schema::Manifest &manifest,
-                          const SafeTensors &checkpoint);
+                          const SafeTensors &checkpoint,
+                          const BindOptions &options = {});
 
 } // namespace llmc::rt
 

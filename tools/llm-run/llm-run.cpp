@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/artifact/Artifact.h"
 #include "runtime/engine/Engine.h"
+#include "runtime/engine/KvPool.h"
 #include "runtime/hal/Device.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/Npy.h"
@@ -22,6 +23,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace llmc;
@@ -75,6 +77,38 @@ nlohmann::json logprobsJson(const Logprobs &lp) {
           {"logprob", lp.chosen.logprob},
           {"top", top}};
 }
+
+/// "loading weights: 45% (2.2 of 4.9 GB)" on a terminal, after the first
+/// second.
+class Progress {
+public:
+  explicit Progress(std::string what)
+      : what_(std::move(what)), tty_(isatty(STDERR_FILENO)),
+        start_(std::chrono::steady_clock::now()) {}
+  void operator()(int64_t done, int64_t total) {
+    if (!tty_ || total <= 0)
+      return;
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+            .count();
+    if (s < 1.0 && !shown_)
+      return;
+    shown_ = true;
+    std::cerr << fmt::format("\r{}: {:3.0f}% ({:.1f} of {:.1f} GB, {:.1f} s)",
+                             what_, 100.0 * done / total, done / 1e9,
+                             total / 1e9, s)
+              << std::flush;
+  }
+  ~Progress() {
+    if (shown_)
+      std::cerr << std::endl;
+  }
+
+private:
+  std::string what_;
+  bool tty_, shown_ = false;
+  std::chrono::steady_clock::time_point start_;
+};
 
 } // namespace
 
@@ -147,6 +181,17 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_flag("--no-prefix-caching", noPrefixCaching,
                "do not reuse the KV of common prompt prefixes");
+  engine::KvPoolOptions pool;
+  app.add_option("--kv-memory", pool.memoryGiB,
+                 "GiB for the KV cache (default: half the memory left after "
+                 "the weights, at most --max-seqs full-length sequences)");
+  app.add_option("--kv-blocks", pool.blocks,
+                 "KV cache blocks (overrides "
+                 "--kv-memory)");
+  double swapSpace = 0;
+  app.add_option("--swap-space", swapSpace,
+                 "GiB of host memory for the KV of preempted sequences, on "
+                 "devices with memory of their own");
   app.add_option("--format", format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -199,16 +244,29 @@ int main(int argc, char **argv) {
     DeviceOptions deviceOptions;
     deviceOptions.threads = threads;
     std::unique_ptr<Device> device = createDevice(artifact, deviceOptions);
-    int64_t blocksPerSeq =
-        (m.maxSeqLen + m.kvBlockSize() - 1) / m.kvBlockSize();
-    device->allocate(blocksPerSeq * static_cast<int64_t>(batch.size()) *
-                     std::max<int64_t>(n, 1));
+    if (swapSpace > 0 && !device->hasSeparateMemory())
+      std::cerr << "llm-run: note: --swap-space is ignored: the "
+                << schema::nameOf(m.target)
+                << " device keeps the KV cache in host memory; preempted "
+                   "sequences are recomputed\n";
+    pool.maxSeqs = config.scheduler.maxSeqs;
+    engine::KvPool kvPool =
+        engine::sizeKvPool(m, device->memoryAvailable(), pool);
+    device->allocate(kvPool.blocks);
+    std::cerr << "llm-run: KV cache: " << kvPool.describe(m) << "\n";
     engine::Engine engine(m, *device, tokenizer.get(), config);
     for (const engine::RequestSpec &spec : specs)
       engine.validate(spec);
 
-    SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
-    device->loadWeights(bindWeights(m, checkpoint));
+    {
+      // The checkpoint stays mapped only while it is converted.
+      SafeTensors checkpoint = SafeTensors::openDirectory(weightsDir);
+      Progress progress("llm-run: loading weights");
+      BindOptions bind;
+      bind.threads = threads;
+      bind.progress = std::ref(progress);
+      device->loadWeights(bindWeights(m, checkpoint, bind));
+    }
     double loadSeconds = std::chrono::duration<double>(
                              std::chrono::steady_clock::now() - loadStart)
                              .count();

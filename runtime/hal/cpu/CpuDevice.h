@@ -32,6 +32,7 @@ public:
   int64_t numKvBlocks() const override { return numKvBlocks_; }
   void run(const StepInputs &inputs, std::vector<float> &logits) override;
   void copyBlocks(const std::vector<kv::BlockCopy> &copies) override;
+  int64_t memoryAvailable() const override { return hostMemoryAvailable(); }
 
   /// The KV pool (for tests): the caches one after another.
   uint8_t *kvPool() const { return kv_.data(); }

@@ -1,0 +1,48 @@
+//===- AlignedBuffer.cpp - zeroed, 64-byte aligned byte buffer ------------===//
+#include "runtime/support/AlignedBuffer.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <sys/mman.h>
+
+namespace llmc::rt {
+
+namespace {
+constexpr size_t kMapThreshold = size_t(1) << 20;
+}
+
+AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
+  capacity_ = (size + 63) / 64 * 64;
+  if (capacity_ == 0)
+    capacity_ = 64;
+  if (capacity_ >= kMapThreshold) {
+    void *p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+      throw std::bad_alloc();
+    // Transparent huge pages where the kernel allows them on request:
+    // 512 times fewer page faults when the buffer is first filled.
+    ::madvise(p, capacity_, MADV_HUGEPAGE);
+    data_ = static_cast<uint8_t *>(p);
+    mapped_ = true;
+    return;
+  }
+  void *p = std::aligned_alloc(64, capacity_);
+  if (!p)
+    throw std::bad_alloc();
+  std::memset(p, 0, capacity_);
+  data_ = static_cast<uint8_t *>(p);
+}
+
+void AlignedBuffer::release() {
+  if (!data_)
+    return;
+  if (mapped_)
+    ::munmap(data_, capacity_);
+  else
+    std::free(data_);
+  data_ = nullptr;
+}
+
+} // namespace llmc::rt
