@@ -14,7 +14,9 @@
 #include "runtime/hal/Device.h"
 #include "runtime/support/Error.h"
 
+#include <chrono>
 #include <numeric>
+#include <thread>
 
 namespace llmc::test {
 
@@ -37,6 +39,8 @@ public:
 
   void run(const rt::StepInputs &in, std::vector<float> &logits) override {
     rt::checkStepInputs(in, manifest_, blocks_);
+    if (stepDelay.count())
+      std::this_thread::sleep_for(stepDelay);
     ++steps;
     tokensComputed += static_cast<int64_t>(in.tokenIds.size());
     maxTokensInAStep = std::max<int64_t>(
@@ -73,6 +77,8 @@ public:
 
   int64_t steps = 0;
   int64_t tokensComputed = 0;
+  /// Each step takes at least this long (tests of concurrency).
+  std::chrono::microseconds stepDelay{0};
   int64_t maxTokensInAStep = 0;
 
 private:
