@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache lld git python3 python3-pip
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev
-  pkg-config clang-format python3-numpy
+  pkg-config clang-format python3-numpy libcpp-httplib-dev
 )
 
 SUDO=""
@@ -34,4 +34,11 @@ fi
 if ! python3 -c "import numpy" 2>/dev/null; then
   echo "setup: installing numpy for $(command -v python3)"
   python3 -m pip install --quiet numpy
+fi
+# The server tests drive llm-run serve through the official openai client,
+# and check the chat-template interpreter against jinja2.
+if ! python3 -c "import openai, jinja2" 2>/dev/null; then
+  echo "setup: installing openai and jinja2 for $(command -v python3)"
+  python3 -m pip install --quiet openai jinja2 ||
+    python3 -m pip install --quiet --break-system-packages openai jinja2
 fi

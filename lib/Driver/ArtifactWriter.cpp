@@ -191,7 +191,7 @@ llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
   if (!options.modelDir.empty()) {
     for (const char *name :
          {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
-          "generation_config.json", "config.json"}) {
+          "chat_template.jinja", "generation_config.json", "config.json"}) {
       llvm::SmallString<256> src(options.modelDir), dst(options.outputDir);
       llvm::sys::path::append(src, name);
       llvm::sys::path::append(dst, name);
@@ -199,7 +199,8 @@ llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
         continue;
       if (std::error_code ec = llvm::sys::fs::copy_file(src, dst))
         return error(dst + ": cannot copy: " + ec.message());
-      if (llvm::StringRef(name).starts_with("tokenizer"))
+      if (llvm::StringRef(name).starts_with("tokenizer") ||
+          llvm::StringRef(name) == "chat_template.jinja")
         m.tokenizerFiles.push_back(name);
       if (llvm::StringRef(name) == "config.json")
         if (auto text = llvm::MemoryBuffer::getFile(src))

@@ -2,6 +2,7 @@
 #include "runtime/tokenizer/Tokenizer.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/MappedFile.h"
+#include "runtime/support/Utf8.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -42,26 +43,6 @@ std::vector<std::string> utf8Chars(const std::string &s) {
         std::min(utf8Len(static_cast<unsigned char>(s[i])), s.size() - i);
     out.push_back(s.substr(i, n));
     i += n;
-  }
-  return out;
-}
-
-std::string encodeUtf8(uint32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
   }
   return out;
 }
