@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs what llmc needs to build and test, idempotently: Debian packages
-# (LLVM/MLIR 22, build tools, libraries) and NumPy for the tests.
-# Installs only what is missing; uses sudo only when not root.
+# Installs what llmc needs to build (and with --test, to test),
+# idempotently: Debian packages (LLVM/MLIR 22, build tools, libraries) and,
+# for the tests, NumPy, the openai client, jinja2, websocket-client and
+# Chromium (the chat page test). Installs only what is missing; uses sudo
+# only when not root.
 set -euo pipefail
+TEST=0
+if [ "${1:-}" = "--test" ]; then TEST=1; fi
 
 PACKAGES=(
   build-essential cmake ninja-build ccache lld git python3 python3-pip
@@ -10,6 +14,7 @@ PACKAGES=(
   libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev
   pkg-config clang-format python3-numpy libcpp-httplib-dev
 )
+if [ "$TEST" = 1 ]; then PACKAGES+=(chromium); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -37,8 +42,11 @@ if ! python3 -c "import numpy" 2>/dev/null; then
 fi
 # The server tests drive llm-run serve through the official openai client,
 # and check the chat-template interpreter against jinja2.
-if ! python3 -c "import openai, jinja2" 2>/dev/null; then
-  echo "setup: installing openai and jinja2 for $(command -v python3)"
-  python3 -m pip install --quiet openai jinja2 ||
-    python3 -m pip install --quiet --break-system-packages openai jinja2
+# The chat page is tested in headless Chromium over the DevTools protocol.
+if [ "$TEST" = 1 ] && ! python3 -c "import openai, jinja2, websocket" 2>/dev/null; then
+  echo "setup: installing openai, jinja2, websocket-client for" \
+    "$(command -v python3)"
+  python3 -m pip install --quiet openai jinja2 websocket-client ||
+    python3 -m pip install --quiet --break-system-packages openai jinja2 \
+      websocket-client
 fi

@@ -3,7 +3,7 @@
 # GoogleTest and repository checks) through ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh --test
 ./scripts/build.sh
 BUILD_DIR=${LLMC_BUILD_DIR:-build}
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j "$(nproc)"
