@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <sys/socket.h>
 #include <thread>
 
 namespace llmc::server {
@@ -82,6 +83,13 @@ HttpServer::HttpServer(engine::EngineLoop &loop, const ServedModel &model,
   http_->new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<size_t>(threads));
   };
+  // Remember the listening socket, to give it a real backlog after bind
+  // (cpp-httplib listens with a backlog of 5: a burst of connections
+  // before the accept loop runs would be reset).
+  http_->set_socket_options([this](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listenSocket_ = static_cast<int>(sock);
+  });
   http_->set_payload_max_length(options_.maxBodyBytes);
   http_->set_keep_alive_max_count(1000);
   http_->set_read_timeout(60, 0);
@@ -101,6 +109,8 @@ int HttpServer::bind() {
     rt::fail("cannot listen on {}:{} (in use, or not an address of this "
              "machine)",
              options_.host, options_.port);
+  if (listenSocket_ >= 0)
+    ::listen(listenSocket_, SOMAXCONN);
   return port;
 }
 

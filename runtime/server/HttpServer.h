@@ -57,6 +57,7 @@ private:
   std::unique_ptr<httplib::Server> http_;
   std::atomic<uint64_t> nextId_{0};
   std::atomic<int64_t> httpRequests_{0};
+  int listenSocket_ = -1;
 };
 
 /// The engine's metrics in the Prometheus text format.
