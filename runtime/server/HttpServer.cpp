@@ -31,6 +31,18 @@ struct Exchange {
   std::unique_ptr<ResponseBuilder> builder;
   std::deque<std::string> pending; // SSE lines not yet written
   bool doneSent = false;
+  std::chrono::steady_clock::time_point deadline =
+      std::chrono::steady_clock::time_point::max();
+  bool timedOut = false;
+
+  /// Cancels the request once its time is up (--request-timeout).
+  void checkDeadline() {
+    if (!timedOut && !allRead() &&
+        std::chrono::steady_clock::now() > deadline) {
+      timedOut = true;
+      cancel();
+    }
+  }
 
   void cancel() {
     for (auto &s : streams)
@@ -154,6 +166,10 @@ void HttpServer::routes() {
             fmt::format("{}-{:x}", chat ? "chatcmpl" : "cmpl", nextId_++);
         ex->builder =
             std::make_unique<ResponseBuilder>(ex->req, model_, id, unixTime());
+        if (options_.requestTimeout > 0)
+          ex->deadline = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(static_cast<int64_t>(
+                             options_.requestTimeout * 1000));
         for (size_t i = 0; i < ex->req.specs.size(); ++i) {
           engine::RequestSpec spec = ex->req.specs[i];
           spec.id = id + "-" + std::to_string(i);
@@ -176,8 +192,17 @@ void HttpServer::routes() {
       }
 
       if (!ex->req.stream) {
-        while (!ex->allRead())
+        while (!ex->allRead()) {
           ex->poll(100ms);
+          ex->checkDeadline();
+        }
+        if (ex->timedOut) {
+          sendError(res, ApiError(504,
+                                  "the request ran longer than the server's "
+                                  "--request-timeout and was cancelled",
+                                  std::nullopt, "server_error", "timeout"));
+          return;
+        }
         if (ex->builder->error()) {
           sendError(res, ApiError(500, *ex->builder->error(), std::nullopt,
                                   "server_error"));
@@ -190,8 +215,10 @@ void HttpServer::routes() {
       res.set_chunked_content_provider(
           "text/event-stream",
           [ex](size_t, httplib::DataSink &sink) {
-            while (ex->pending.empty() && !ex->allRead())
+            while (ex->pending.empty() && !ex->allRead()) {
               ex->poll(50ms);
+              ex->checkDeadline();
+            }
             while (!ex->pending.empty()) {
               const std::string &line = ex->pending.front();
               if (!sink.write(line.data(), line.size()))

@@ -32,6 +32,7 @@ struct ServerOptions {
   std::string apiKey; // empty: no key needed
   int threads = 512;  // connections served at once
   size_t maxBodyBytes = size_t(32) << 20;
+  double requestTimeout = 0; // seconds a request may run; 0: no limit
 };
 
 class HttpServer {

@@ -218,6 +218,29 @@ def main():
         finally:
             small.stop()
 
+        # A request past --request-timeout is cancelled: 504, blocks freed.
+        timed = Server(args.llm_run, art, model, "--request-timeout",
+                       "0.05")
+        try:
+            # 128 sequences of 150 tokens: far more than 50 ms.
+            status, body = timed.post("/v1/completions", {
+                "prompt": [1, 2, 3], "max_tokens": 150, "temperature": 0,
+                "n": 128, "ignore_eos": True})
+            check(status == 504 and body["error"]["code"] == "timeout",
+                  f"timeout: {status} {body}")
+            for _ in range(100):
+                m = timed.metrics()
+                if m["llmc_kv_cache_blocks_used"] == 0 and \
+                        m["llmc_request_aborted_total"] == 1:
+                    break
+                time.sleep(0.02)
+            check(m["llmc_request_aborted_total"] == 1 and
+                  m["llmc_kv_cache_blocks_used"] == 0, "timeout: not freed")
+            print("--request-timeout: 504, the request cancelled, blocks "
+                  "freed")
+        finally:
+            timed.stop()
+
         # An API key.
         keyed = Server(args.llm_run, art, model, "--api-key", "s3cret")
         try:

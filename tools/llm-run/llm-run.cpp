@@ -126,6 +126,11 @@ int main(int argc, char **argv) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   serve
+      ->add_option("--request-timeout", sa.server.requestTimeout,
+                   "seconds a request may run before it is cancelled (0: "
+                   "no limit)")
+      ->capture_default_str();
+  serve
       ->add_option("--shutdown-grace", sa.shutdownGrace,
                    "seconds requests in flight get to finish after SIGTERM")
       ->capture_default_str();
