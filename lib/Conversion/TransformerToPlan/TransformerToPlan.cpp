@@ -45,7 +45,7 @@ private:
   FailureOr<plan::BufferAttr> bufferOf(Value v);
   FailureOr<plan::BufferAttr> arenaBuffer(Value v);
   FailureOr<plan::ExtentAttr> extentOf(Operation *op,
-                                       tfm::CPUKernelConfigAttr config);
+                                       tfm::KernelConfigAttrInterface config);
   /// The kernel for `op` (reused when an identical one exists) and the
   /// values its arguments are, in order.
   FailureOr<FlatSymbolRefAttr> outline(Operation *op,
@@ -150,7 +150,7 @@ FailureOr<plan::BufferAttr> PlanBuilder::bufferOf(Value v) {
 }
 
 FailureOr<plan::ExtentAttr>
-PlanBuilder::extentOf(Operation *op, tfm::CPUKernelConfigAttr config) {
+PlanBuilder::extentOf(Operation *op, tfm::KernelConfigAttrInterface config) {
   FailureOr<tfm::ParallelExtent> e =
       tfm::getParallelExtent(op, config.getParallel());
   if (failed(e))

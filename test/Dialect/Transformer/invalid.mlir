@@ -562,8 +562,16 @@ func.func @kernel_config(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>) -> tensor<?x4
 
 // -----
 
+func.func @cuda_kernel_threads(%x: tensor<?x8xf32>, %w: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{cuda_kernel threads (100) must be a multiple of 32 in [32, 1024]}}
+  %y = tfm.linear %x, %w {tfm.kernel_config = #tfm.cuda_kernel<parallel = output_channels, threads = 100>} : (tensor<?x8xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}
+
+// -----
+
 func.func @kernel_config_type(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
-  // expected-error @+1 {{'tfm.silu' op attribute 'tfm.kernel_config' must be a #tfm.cpu_kernel on a tfm op with results}}
+  // expected-error @+1 {{'tfm.silu' op attribute 'tfm.kernel_config' must be a kernel configuration (#tfm.cpu_kernel, #tfm.cuda_kernel) on a tfm op with results}}
   %y = tfm.silu %x {tfm.kernel_config = 3 : i64} : tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }

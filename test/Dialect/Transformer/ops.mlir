@@ -153,3 +153,14 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
   %l = tfm.linear %h, %e {tfm.kernel_config = #tfm.cpu_kernel<parallel = output_channels, vector_width = 8, row_block = 4, channel_block = 2, tile_rows = 512>} : (tensor<?x8xf32>, tensor<10x8xf32>) -> tensor<?x10xf32>
   return %l, %kc, %vc : tensor<?x10xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
 }
+
+// The CUDA target's configuration: defaults (thread per item, scalar,
+// unblocked) are not printed.
+// CHECK-LABEL: func @cuda_config
+// CHECK: tfm.rms_norm {{.*}}#tfm.cuda_kernel<parallel = rows, threads = 128>
+// CHECK: tfm.linear {{.*}}#tfm.cuda_kernel<parallel = output_channels, threads = 256, vector_width = 4>
+func.func @cuda_config(%x: tensor<?x8xf32>, %g: tensor<8xf32>, %w: tensor<4x8xf32>) -> tensor<?x4xf32> {
+  %n = tfm.rms_norm %x, %g {eps = 1.0e-05 : f64, tfm.kernel_config = #tfm.cuda_kernel<parallel = rows, strategy = thread_per_item, threads = 128>} : tensor<?x8xf32>, tensor<8xf32>
+  %y = tfm.linear %n, %w {tfm.kernel_config = #tfm.cuda_kernel<parallel = output_channels, threads = 256, vector_width = 4>} : (tensor<?x8xf32>, tensor<4x8xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

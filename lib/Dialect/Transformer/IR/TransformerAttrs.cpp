@@ -301,4 +301,26 @@ CPUKernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// CUDAKernelConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+CUDAKernelConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                             ParallelDim, CUDAStrategy, int64_t threads,
+                             int64_t vectorWidth, int64_t rowBlock,
+                             int64_t channelBlock, int64_t tileRows) {
+  if (threads < 32 || threads > 1024 || threads % 32 != 0)
+    return emitError() << "cuda_kernel threads (" << threads
+                       << ") must be a multiple of 32 in [32, 1024]";
+  if (vectorWidth < 1 || rowBlock < 1 || channelBlock < 1)
+    return emitError() << "cuda_kernel vector_width, row_block and "
+                          "channel_block must be positive";
+  if (tileRows < 0 || tileRows % rowBlock != 0)
+    return emitError() << "cuda_kernel tile_rows (" << tileRows
+                       << ") must be a non-negative multiple of row_block ("
+                       << rowBlock << ")";
+  return success();
+}
+
 } // namespace llmc::tfm

@@ -14,6 +14,8 @@ using namespace llmc::tfm;
 
 #include "llmc/Dialect/Transformer/IR/TransformerEnums.cpp.inc"
 
+#include "llmc/Dialect/Transformer/IR/TransformerAttrInterfaces.cpp.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "llmc/Dialect/Transformer/IR/TransformerAttrs.cpp.inc"
 
@@ -50,9 +52,10 @@ TransformerDialect::verifyOperationAttribute(Operation *op,
     return StepSignature::verify(func);
   }
   if (name == getKernelConfigAttrHelper().getName())
-    return expect(isa<CPUKernelConfigAttr>(value) && op->getDialect() == this &&
-                      op->getNumResults() > 0,
-                  "a #tfm.cpu_kernel on a tfm op with results");
+    return expect(isa<KernelConfigAttrInterface>(value) &&
+                      op->getDialect() == this && op->getNumResults() > 0,
+                  "a kernel configuration (#tfm.cpu_kernel, "
+                  "#tfm.cuda_kernel) on a tfm op with results");
   if (name == getArenaOffsetsAttrHelper().getName()) {
     auto offsets = dyn_cast<DenseI64ArrayAttr>(value);
     return expect(offsets && offsets.size() ==

@@ -9,6 +9,7 @@
 #define LLMC_DIALECT_TRANSFORMER_IR_TRANSFORMERATTRS_TD
 
 include "llmc/Dialect/Transformer/IR/TransformerDialect.td"
+include "llmc/Dialect/Transformer/IR/TransformerAttrInterfaces.td"
 
 class Tfm_Attr<string name, string attrMnemonic, list<Trait> traits = []>
     : AttrDef<Transformer_Dialect, name, traits> {
@@ -165,7 +166,8 @@ def Tfm_WeightRecipeAttr : Tfm_Attr<"WeightRecipe", "recipe"> {
 // Kernel configuration (chosen per target)
 //===----------------------------------------------------------------------===//
 
-def Tfm_CPUKernelConfigAttr : Tfm_Attr<"CPUKernelConfig", "cpu_kernel"> {
+def Tfm_CPUKernelConfigAttr : Tfm_Attr<"CPUKernelConfig", "cpu_kernel",
+                                       [Tfm_KernelConfigAttrInterface]> {
   let summary = "how the CPU target runs one kernel";
   let description = [{
     Chosen for every kernel op by the CPU target's kernel configuration
@@ -182,6 +184,36 @@ def Tfm_CPUKernelConfigAttr : Tfm_Attr<"CPUKernelConfig", "cpu_kernel"> {
   let parameters = (ins
     EnumParameter<Tfm_ParallelDim>:$parallel,
     "int64_t":$vector_width,
+    DefaultValuedParameter<"int64_t", "1">:$row_block,
+    DefaultValuedParameter<"int64_t", "1">:$channel_block,
+    DefaultValuedParameter<"int64_t", "0">:$tile_rows
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def Tfm_CUDAKernelConfigAttr : Tfm_Attr<"CUDAKernelConfig", "cuda_kernel",
+                                        [Tfm_KernelConfigAttrInterface]> {
+  let summary = "how the CUDA target runs one kernel";
+  let description = [{
+    Chosen for every kernel op by the CUDA target's kernel configuration
+    (`llmc-cuda-configure-kernels`) and obeyed by the lowering and the
+    launch:
+
+    - `parallel`: the dimension whose work items the grid covers;
+    - `strategy`: how threads map to work items; `thread_per_item`: each
+      thread computes one work item (the kernel's loop nest for it), the
+      grid has ceil(items / `threads`) blocks of `threads` threads;
+    - `threads`: threads per block (a multiple of 32, at most 1024);
+    - `vector_width`, `row_block`, `channel_block`, `tile_rows`: as for the
+      CPU (1, 1, 1, 0: scalar, unblocked).
+  }];
+  let parameters = (ins
+    EnumParameter<Tfm_ParallelDim>:$parallel,
+    Tfm_EnumParameter<Tfm_CUDAStrategy, "CUDAStrategy::ThreadPerItem">
+        :$strategy,
+    "int64_t":$threads,
+    DefaultValuedParameter<"int64_t", "1">:$vector_width,
     DefaultValuedParameter<"int64_t", "1">:$row_block,
     DefaultValuedParameter<"int64_t", "1">:$channel_block,
     DefaultValuedParameter<"int64_t", "0">:$tile_rows

@@ -11,6 +11,8 @@
 
 #include "llmc/Dialect/Transformer/IR/TransformerEnums.h.inc"
 
+#include "llmc/Dialect/Transformer/IR/TransformerAttrInterfaces.h.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "llmc/Dialect/Transformer/IR/TransformerAttrs.h.inc"
 

@@ -29,7 +29,7 @@ def Transformer_Dialect : Dialect {
     // On the step function: the one decoder step (see StepSignature.h).
     "::mlir::UnitAttr":$step,
     // On each kernel op: how the target runs it.
-    "::llmc::tfm::CPUKernelConfigAttr":$kernel_config,
+    "::llmc::tfm::KernelConfigAttrInterface":$kernel_config,
     // On each op: byte offset of each result in the arena (-1: none).
     "::mlir::DenseI64ArrayAttr":$arena_offsets,
     // On the module: the arena plan, the model facts.
@@ -99,6 +99,14 @@ def Tfm_ParallelDim : I32EnumAttr<"ParallelDim",
     I32EnumAttrCase<"OutputChannels", 2, "output_channels">,
     I32EnumAttrCase<"Heads", 3, "heads">,
     I32EnumAttrCase<"Columns", 4, "columns">
+  ]> {
+  let cppNamespace = "::llmc::tfm";
+  let genSpecializedAttr = 0;
+}
+
+def Tfm_CUDAStrategy : I32EnumAttr<"CUDAStrategy",
+    "how a CUDA kernel's threads map to its work items", [
+    I32EnumAttrCase<"ThreadPerItem", 0, "thread_per_item">
   ]> {
   let cppNamespace = "::llmc::tfm";
   let genSpecializedAttr = 0;
