@@ -22,11 +22,20 @@
 namespace llmc::schema {
 
 inline constexpr std::string_view kFormat = "llmc-artifact";
-/// Version 2: kernels + launch plan (version 1 was one step function).
-inline constexpr int64_t kFormatVersion = 2;
+/// Version 3: the cuda target (arch, cubins, threads per launch); version 2
+/// (kernels + launch plan, cpu only) is read too. Version 1 was one step
+/// function.
+inline constexpr int64_t kFormatVersion = 3;
+inline constexpr int64_t kOldestFormatVersion = 2;
 /// The CPU kernel entry: `void llmc_kernel_<name>(void *const *args,
 /// const int64_t *sizes, int64_t begin, int64_t end)`.
 inline constexpr int64_t kCpuKernelAbiVersion = 1;
+/// The CUDA kernel entry: `__global__ void llmc_kernel_<name>(void *b0,
+/// ..., void *bN, int64_t s0, ..., int64_t sM)`: one device pointer per
+/// buffer argument, then the sizes of the buffers' dynamic dimensions,
+/// buffer after buffer; each thread computes work item blockIdx.x *
+/// blockDim.x + threadIdx.x of the launch's extent.
+inline constexpr int64_t kCudaKernelAbiVersion = 1;
 inline constexpr std::string_view kKernelSymbolPrefix = "llmc_kernel_";
 /// Alignment of every buffer in the packed weights and the arena.
 inline constexpr int64_t kBufferAlignment = 64;
@@ -199,10 +208,11 @@ struct PlanEntry {
   std::vector<BufferRef> args;
   Extent extent;                // launch: work items split over threads/blocks
   std::optional<int64_t> layer; // the model layer it belongs to, if any
+  std::optional<int64_t> threads; // cuda: threads per block
 
   bool operator==(const PlanEntry &o) const {
     return kind == o.kind && kernel == o.kernel && args == o.args &&
-           extent == o.extent && layer == o.layer;
+           extent == o.extent && layer == o.layer && threads == o.threads;
   }
 };
 
@@ -248,22 +258,37 @@ struct Model {
 };
 
 /// The compiled kernels.
+/// A cubin the kernels were assembled to for one GPU architecture.
+struct Cubin {
+  std::string arch;        // sm_90a, sm_80, ...
+  std::string file;        // in the artifact directory
+  std::string fingerprint; // fingerprint() of that file
+
+  bool operator==(const Cubin &o) const {
+    return arch == o.arch && file == o.file && fingerprint == o.fingerprint;
+  }
+};
+
 struct Program {
-  std::string library;     // file in the artifact directory
+  std::string library;     // file in the artifact directory (cpu: the
+                           // shared library; cuda: the PTX)
   std::string fingerprint; // fingerprint() of that file
   int64_t abiVersion = kCpuKernelAbiVersion;
   std::vector<std::string> kernels; // distinct kernels, in first-use order
+  std::vector<Cubin> cubins;        // cuda: assembled ahead of time
 
   bool operator==(const Program &o) const {
     return library == o.library && fingerprint == o.fingerprint &&
-           abiVersion == o.abiVersion && kernels == o.kernels;
+           abiVersion == o.abiVersion && kernels == o.kernels &&
+           cubins == o.cubins;
   }
 };
 
 struct Manifest {
   int64_t formatVersion = kFormatVersion;
   Target target = Target::Cpu;
-  std::string cpu; // the LLVM CPU of the kernels (cpu target)
+  std::string cpu;  // the LLVM CPU of the kernels (cpu target)
+  std::string arch; // the GPU architecture of the kernels (cuda target)
   std::optional<Model> model;
   std::string configJson; // the model's config.json, verbatim; may be empty
   Program program;
@@ -292,12 +317,13 @@ struct Manifest {
   }
   bool operator==(const Manifest &o) const {
     return formatVersion == o.formatVersion && target == o.target &&
-           cpu == o.cpu && model == o.model && configJson == o.configJson &&
-           program == o.program && maxBatchTokens == o.maxBatchTokens &&
-           maxSeqLen == o.maxSeqLen && arenaBytes == o.arenaBytes &&
-           vocabSize == o.vocabSize && kvCaches == o.kvCaches &&
-           weightsBytes == o.weightsBytes && weights == o.weights &&
-           plan == o.plan && tokenizerFiles == o.tokenizerFiles;
+           cpu == o.cpu && arch == o.arch && model == o.model &&
+           configJson == o.configJson && program == o.program &&
+           maxBatchTokens == o.maxBatchTokens && maxSeqLen == o.maxSeqLen &&
+           arenaBytes == o.arenaBytes && vocabSize == o.vocabSize &&
+           kvCaches == o.kvCaches && weightsBytes == o.weightsBytes &&
+           weights == o.weights && plan == o.plan &&
+           tokenizerFiles == o.tokenizerFiles;
   }
 };
 

@@ -95,6 +95,8 @@ inline nlohmann::ordered_json toJson(const Manifest &m) {
                {"target", nameOf(m.target)}};
   if (m.target == Target::Cpu)
     root["cpu"] = m.cpu;
+  else
+    root["arch"] = m.arch;
   if (m.model) {
     const Model &md = *m.model;
     json model = {{"architecture", md.architecture},
@@ -121,6 +123,13 @@ inline nlohmann::ordered_json toJson(const Manifest &m) {
                      {"fingerprint", m.program.fingerprint},
                      {"abi_version", m.program.abiVersion},
                      {"kernels", m.program.kernels}};
+  if (!m.program.cubins.empty()) {
+    json cubins = json::array();
+    for (const Cubin &c : m.program.cubins)
+      cubins.push_back(
+          {{"arch", c.arch}, {"file", c.file}, {"fingerprint", c.fingerprint}});
+    root["program"]["cubins"] = std::move(cubins);
+  }
   root["limits"] = {{"max_batch_tokens", m.maxBatchTokens},
                     {"max_seq_len", m.maxSeqLen}};
   root["arena_bytes"] = m.arenaBytes;
@@ -143,6 +152,8 @@ inline nlohmann::ordered_json toJson(const Manifest &m) {
     if (e.layer)
       entry["layer"] = *e.layer;
     entry["extent"] = detail::extentToJson(e.extent);
+    if (e.threads)
+      entry["threads"] = *e.threads;
     json args = json::array();
     for (const BufferRef &b : e.args)
       args.push_back(detail::bufferToJson(b));
@@ -355,15 +366,19 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
     r.fail("format", "not an llmc artifact");
   Manifest m;
   m.formatVersion = r.integer("format_version", 1);
-  if (m.formatVersion != kFormatVersion)
+  if (m.formatVersion < kOldestFormatVersion ||
+      m.formatVersion > kFormatVersion)
     r.fail("format_version", "artifact format " +
                                  std::to_string(m.formatVersion) +
-                                 " but this llm-run reads format " +
+                                 " but this llm-run reads formats " +
+                                 std::to_string(kOldestFormatVersion) + " to " +
                                  std::to_string(kFormatVersion) +
                                  "; recompile the model with a matching llmc");
   m.target = r.enumeration<Target>("target");
   if (m.target == Target::Cpu)
     m.cpu = r.string("cpu");
+  else
+    m.arch = r.string("arch");
   if (r.has("model")) {
     Reader md = r.object("model");
     Model model;
@@ -388,6 +403,14 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
   m.program.fingerprint = prog.string("fingerprint");
   m.program.abiVersion = prog.integer("abi_version", 1);
   m.program.kernels = prog.strings("kernels");
+  if (prog.has("cubins")) {
+    const json &cubins = prog.array("cubins");
+    for (size_t i = 0; i < cubins.size(); ++i) {
+      Reader c = prog.element("cubins", i);
+      m.program.cubins.push_back(
+          Cubin{c.string("arch"), c.string("file"), c.string("fingerprint")});
+    }
+  }
   Reader limits = r.object("limits");
   m.maxBatchTokens = limits.integer("max_batch_tokens", 1);
   m.maxSeqLen = limits.integer("max_seq_len", 1);
@@ -415,6 +438,13 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
     entry.kernel = e.string("kernel");
     if (e.has("layer"))
       entry.layer = e.integer("layer");
+    if (e.has("threads")) {
+      entry.threads = e.integer("threads", 32);
+      if (*entry.threads > 1024 || *entry.threads % 32 != 0)
+        e.fail("threads", "threads per block must be a multiple of 32 up "
+                          "to 1024, got " +
+                              std::to_string(*entry.threads));
+    }
     const json &extent = e.get("extent");
     if (extent.is_object()) {
       Reader x(extent, file, e.at("extent"));

@@ -4,6 +4,7 @@
 #include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Driver/Report.h"
 #include "llmc/Target/CPU/Emit.h"
+#include "llmc/Target/CUDA/Emit.h"
 #include "schema/ArtifactJson.h"
 
 #include "llvm/ADT/StringSet.h"
@@ -121,7 +122,13 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
   for (auto launch : program.getBlock().getOps<plan::LaunchOp>()) {
     schema::PlanEntry e;
     e.kind = schema::EntryKind::Launch;
-    e.kernel = launch.getKernel().str();
+    // A GPU target launches the kernel's entry (llmc_kernel_<name>); the
+    // manifest names the kernel.
+    llvm::StringRef name = launch.getKernel().getLeafReference().getValue();
+    name.consume_front(schema::kKernelSymbolPrefix);
+    e.kernel = name.str();
+    if (std::optional<int64_t> t = launch.getThreads())
+      e.threads = *t;
     if (seen.insert(e.kernel).second)
       m.program.kernels.push_back(e.kernel);
     plan::ExtentAttr extent = launch.getExtent();
@@ -156,38 +163,12 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
   return m;
 }
 
-llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
-  auto manifest = manifestFromPlan(module);
-  if (!manifest)
-    return manifest.takeError();
-  schema::Manifest &m = *manifest;
-  m.cpu = options.cpu;
-  m.maxSeqLen = options.maxSeqLen;
+namespace {
 
-  // What is left for LLVM: the kernels alone.
-  for (auto program : llvm::to_vector(module.getOps<plan::ProgramOp>()))
-    program.erase();
-  module->walk([](Operation *op) {
-    for (NamedAttribute a : llvm::to_vector(op->getDiscardableAttrs()))
-      if (a.getName().getValue().starts_with("tfm.") ||
-          a.getName().getValue().starts_with("plan."))
-        op->removeDiscardableAttr(a.getName());
-  });
-
-  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
-    return error(options.outputDir + ": cannot create: " + ec.message());
-  m.program.library = "libkernels.so";
-  m.program.abiVersion = schema::kCpuKernelAbiVersion;
-  llvm::SmallString<256> soPath(options.outputDir);
-  llvm::sys::path::append(soPath, m.program.library);
-  if (llvm::Error e = compileKernelLibrary(module, soPath, options.cpu))
-    return e;
-  auto so = llvm::MemoryBuffer::getFile(soPath);
-  if (!so)
-    return error(soPath + ": cannot read back");
-  m.program.fingerprint =
-      schema::fingerprint((*so)->getBufferStart(), (*so)->getBufferSize());
-
+/// Copies the model directory's tokenizer and config files and writes
+/// manifest.json.
+llvm::Error finishArtifact(schema::Manifest &m,
+                           const ArtifactOptions &options) {
   if (!options.modelDir.empty()) {
     for (const char *name :
          {"tokenizer.json", "tokenizer.model", "tokenizer_config.json",
@@ -216,6 +197,109 @@ llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
     return error(path + ": cannot write: " + ec.message());
   os << schema::toJsonText(m);
   return llvm::Error::success();
+}
+
+} // namespace
+
+/// Strips what only the compiler reads: the plan and the tfm/plan
+/// attributes.
+static void stripPlan(ModuleOp module) {
+  for (auto program : llvm::to_vector(module.getOps<plan::ProgramOp>()))
+    program.erase();
+  module->walk([](Operation *op) {
+    for (NamedAttribute a : llvm::to_vector(op->getDiscardableAttrs()))
+      if (a.getName().getValue().starts_with("tfm.") ||
+          a.getName().getValue().starts_with("plan."))
+        op->removeDiscardableAttr(a.getName());
+  });
+}
+
+/// Writes `data` to `name` in the artifact; returns its fingerprint.
+static llvm::Expected<std::string> writeFile(const ArtifactOptions &options,
+                                             llvm::StringRef name,
+                                             llvm::StringRef data) {
+  llvm::SmallString<256> path(options.outputDir);
+  llvm::sys::path::append(path, name);
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return error(path + ": cannot write: " + ec.message());
+  os << data;
+  return schema::fingerprint(data.data(), data.size());
+}
+
+llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
+  auto manifest = manifestFromPlan(module);
+  if (!manifest)
+    return manifest.takeError();
+  schema::Manifest &m = *manifest;
+  m.cpu = options.cpu;
+  m.maxSeqLen = options.maxSeqLen;
+
+  // What is left for LLVM: the kernels alone.
+  stripPlan(module);
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error(options.outputDir + ": cannot create: " + ec.message());
+  m.program.library = "libkernels.so";
+  m.program.abiVersion = schema::kCpuKernelAbiVersion;
+  llvm::SmallString<256> soPath(options.outputDir);
+  llvm::sys::path::append(soPath, m.program.library);
+  if (llvm::Error e = compileKernelLibrary(module, soPath, options.cpu))
+    return e;
+  auto so = llvm::MemoryBuffer::getFile(soPath);
+  if (!so)
+    return error(soPath + ": cannot read back");
+  m.program.fingerprint =
+      schema::fingerprint((*so)->getBufferStart(), (*so)->getBufferSize());
+
+  return finishArtifact(m, options);
+}
+
+} // namespace llmc
+
+namespace llmc {
+
+llvm::Error writeCUDAArtifact(ModuleOp module, const ArtifactOptions &options,
+                              CUDABinary *binary) {
+  auto manifest = manifestFromPlan(module);
+  if (!manifest)
+    return manifest.takeError();
+  schema::Manifest &m = *manifest;
+  m.target = schema::Target::Cuda;
+  m.arch = options.arch;
+  m.maxSeqLen = options.maxSeqLen;
+  for (const schema::PlanEntry &e : m.plan)
+    if (!e.threads)
+      return error("plan entry for kernel '" + e.kernel +
+                   "' has no threads per block (not lowered for CUDA?)");
+
+  stripPlan(module);
+  llvm::Expected<CUDABinary> compiled =
+      compileCUDAKernels(module, options.arch);
+  if (!compiled)
+    return compiled.takeError();
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error(options.outputDir + ": cannot create: " + ec.message());
+  m.program.library = "kernels.ptx";
+  m.program.abiVersion = schema::kCudaKernelAbiVersion;
+  auto ptx = writeFile(options, m.program.library, compiled->ptx);
+  if (!ptx)
+    return ptx.takeError();
+  m.program.fingerprint = *ptx;
+  if (compiled->cubin) {
+    schema::Cubin c;
+    c.arch = options.arch;
+    c.file = "kernels." + options.arch + ".cubin";
+    auto fp = writeFile(options, c.file, *compiled->cubin);
+    if (!fp)
+      return fp.takeError();
+    c.fingerprint = *fp;
+    m.program.cubins.push_back(std::move(c));
+  }
+  if (binary)
+    *binary = std::move(*compiled);
+  return finishArtifact(m, options);
 }
 
 } // namespace llmc

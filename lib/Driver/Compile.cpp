@@ -8,6 +8,8 @@
 #include "llmc/Driver/Report.h"
 #include "llmc/Import/HFImporter.h"
 #include "llmc/Target/CPU/Pipelines.h"
+#include "llmc/Target/CUDA/Emit.h"
+#include "llmc/Target/CUDA/Pipelines.h"
 
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -69,16 +71,23 @@ int64_t defaultMaxSeqLen(ModuleOp module) {
 } // namespace
 
 Error compile(const CompileOptions &opts) {
-  if (opts.target != "cpu")
+  if (opts.target != "cpu" && opts.target != "cuda")
     return inputError("--target=" + opts.target +
-                      ": unsupported target (this build supports: cpu)");
+                      ": unsupported target (cpu or cuda)");
+  bool cuda = opts.target == "cuda";
+  if (cuda && !llvm::StringRef(opts.arch).starts_with("sm_"))
+    return inputError("--arch=" + opts.arch +
+                      ": expected a GPU architecture like sm_90a or sm_80");
   if (opts.maxBatchTokens <= 0 || opts.kvBlockSize < 0 || opts.maxSeqLen < 0)
     return inputError("--max-batch-tokens, --kv-block-size and --max-seq-len "
                       "must be positive");
   if (opts.emit == EmitKind::Artifact && opts.output.empty())
     return inputError("-o OUT.llmc is required");
 
-  MLIRContext ctx;
+  DialectRegistry registry;
+  if (cuda)
+    registerCUDADialects(registry);
+  MLIRContext ctx(registry);
   ctx.loadDialect<tfm::TransformerDialect, plan::PlanDialect,
                   func::FuncDialect>();
   OwningOpRef<ModuleOp> module;
@@ -157,20 +166,36 @@ Error compile(const CompileOptions &opts) {
   std::optional<llvm::json::Object> report;
   if (!opts.reportPath.empty() || opts.printKernels)
     pm.addInstrumentation(std::make_unique<ReportHook>(report));
-  CPUPipelineOptions pipeline;
-  pipeline.fuse = opts.fuse;
-  pipeline.cpu = opts.cpu;
-  pipeline.maxTokens = opts.maxBatchTokens;
-  buildCPUPlanPipeline(pm, pipeline);
-  if (opts.emit != EmitKind::Plan) {
-    buildCPUKernelPipeline(pm, pipeline);
-    if (opts.emit != EmitKind::Loops)
-      buildCPULLVMPipeline(pm);
+  if (cuda) {
+    CUDAPipelineOptions pipeline;
+    pipeline.fuse = opts.fuse;
+    pipeline.arch = opts.arch;
+    pipeline.maxTokens = opts.maxBatchTokens;
+    pipeline.threads = opts.cudaThreads;
+    buildCUDAPlanPipeline(pm, pipeline);
+    if (opts.emit != EmitKind::Plan) {
+      buildCUDAKernelPipeline(pm, pipeline);
+      if (opts.emit != EmitKind::Loops)
+        buildCUDANVVMPipeline(pm, pipeline);
+    }
+  } else {
+    CPUPipelineOptions pipeline;
+    pipeline.fuse = opts.fuse;
+    pipeline.cpu = opts.cpu;
+    pipeline.maxTokens = opts.maxBatchTokens;
+    buildCPUPlanPipeline(pm, pipeline);
+    if (opts.emit != EmitKind::Plan) {
+      buildCPUKernelPipeline(pm, pipeline);
+      if (opts.emit != EmitKind::Loops)
+        buildCPULLVMPipeline(pm);
+    }
   }
   if (failed(pm.run(*module)))
     return inputError(opts.input + ": compiling the step failed (see above)");
 
-  if (report) {
+  auto writeReport = [&]() -> Error {
+    if (!report)
+      return Error::success();
     if (opts.printKernels)
       printKernels(*report, llvm::outs());
     if (!opts.reportPath.empty()) {
@@ -181,16 +206,31 @@ Error compile(const CompileOptions &opts) {
       os << llvm::formatv("{0:2}", llvm::json::Value(std::move(*report)))
          << "\n";
     }
-  }
-  if (opts.emit != EmitKind::Artifact)
+    return Error::success();
+  };
+  if (opts.emit != EmitKind::Artifact) {
+    if (Error e = writeReport())
+      return e;
     return writeModule();
+  }
 
   ArtifactOptions artifact;
   artifact.outputDir = opts.output;
   artifact.modelDir = fromDir ? opts.input : "";
   artifact.cpu = opts.cpu;
+  artifact.arch = opts.arch;
   artifact.maxSeqLen = maxSeqLen;
-  return writeCPUArtifact(*module, artifact);
+  if (!cuda) {
+    if (Error e = writeReport())
+      return e;
+    return writeCPUArtifact(*module, artifact);
+  }
+  CUDABinary binary;
+  if (Error e = writeCUDAArtifact(*module, artifact, &binary))
+    return e;
+  if (report)
+    addPtxasInfo(*report, binary);
+  return writeReport();
 }
 
 } // namespace llmc

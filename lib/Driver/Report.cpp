@@ -1,5 +1,6 @@
 //===- Report.cpp - the compile report ------------------------------------===//
 #include "llmc/Driver/Report.h"
+#include "llmc/Target/CUDA/Emit.h"
 
 #include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
@@ -124,12 +125,17 @@ llvm::json::Object configOf(Operation *op) {
       tfm::dialect(op->getContext()).getKernelConfigAttrHelper().getAttr(op);
   if (!c)
     return {};
-  return llvm::json::Object{
+  llvm::json::Object out{
       {"parallel", tfm::stringifyParallelDim(c.getParallel()).str()},
       {"vector_width", c.getVectorWidth()},
       {"row_block", c.getRowBlock()},
       {"channel_block", c.getChannelBlock()},
       {"tile_rows", c.getTileRows()}};
+  if (auto cuda = dyn_cast<tfm::CUDAKernelConfigAttr>(c)) {
+    out["strategy"] = tfm::stringifyCUDAStrategy(cuda.getStrategy()).str();
+    out["threads"] = cuda.getThreads();
+  }
+  return out;
 }
 
 } // namespace
@@ -149,15 +155,16 @@ llvm::json::Object buildReport(ModuleOp module) {
     }
     for (auto launch : program.getBlock().getOps<plan::LaunchOp>()) {
       ++launches;
-      distinct.insert(launch.getKernel());
+      distinct.insert(launch.getKernel().getLeafReference());
       std::optional<int64_t> layer = layerOf(launch.getLoc());
       if (layer)
         ++perLayer[*layer];
-      auto kernel = symbols.lookup<func::FuncOp>(launch.getKernel());
+      auto kernel = dyn_cast_or_null<func::FuncOp>(
+          SymbolTable::lookupSymbolIn(symbols.getOp(), launch.getKernel()));
       Operation *op = kernel ? kernelOp(kernel) : nullptr;
       llvm::json::Array ops;
       llvm::json::Object entry{
-          {"kernel", launch.getKernel().str()},
+          {"kernel", launch.getKernel().getLeafReference().str()},
           {"layer", layer ? llvm::json::Value(*layer) : nullptr}};
       std::string extent;
       {
@@ -200,6 +207,19 @@ llvm::json::Object buildReport(ModuleOp module) {
       {"kernels", std::move(kernels)}};
 }
 
+void addPtxasInfo(llvm::json::Object &report, const CUDABinary &binary) {
+  llvm::json::Object kernels;
+  for (const auto &[name, k] : binary.kernels)
+    kernels[name] = llvm::json::Object{{"registers", k.registers},
+                                       {"spill_stores", k.spillStores},
+                                       {"spill_loads", k.spillLoads},
+                                       {"stack_bytes", k.stackBytes}};
+  report["ptxas"] = llvm::json::Object{
+      {"path", binary.ptxasPath.empty() ? llvm::json::Value(nullptr)
+                                        : llvm::json::Value(binary.ptxasPath)},
+      {"kernels", std::move(kernels)}};
+}
+
 void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os) {
   os << llvm::formatv(
       "{0,4}  {1,-5}  {2,-20}  {3,-42}  {4,-15}  {5,12}  {6,12}\n", "#",
@@ -233,6 +253,23 @@ void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os) {
      << " bytes (naive: " << num("naive_arena_bytes")
      << "), weights: " << num("weights_bytes")
      << " bytes, KV: " << num("kv_bytes_per_token") << " bytes/token\n";
+  if (const llvm::json::Object *ptxas = report.getObject("ptxas")) {
+    const llvm::json::Object *kernels = ptxas->getObject("kernels");
+    if (!kernels || kernels->empty()) {
+      os << "ptxas: not found (PTX only)\n";
+      return;
+    }
+    os << llvm::formatv("{0,-36}  {1,9}  {2,12}  {3,11}\n", "ptxas: entry",
+                        "registers", "spill bytes", "stack bytes");
+    for (const auto &[name, v] : *kernels) {
+      const llvm::json::Object *k = v.getAsObject();
+      os << llvm::formatv("{0,-36}  {1,9}  {2,12}  {3,11}\n", name.str(),
+                          k->getInteger("registers").value_or(0),
+                          k->getInteger("spill_stores").value_or(0) +
+                              k->getInteger("spill_loads").value_or(0),
+                          k->getInteger("stack_bytes").value_or(0));
+    }
+  }
 }
 
 } // namespace llmc

@@ -66,6 +66,39 @@ TEST(ArtifactSchema, RoundTripsEveryField) {
   EXPECT_EQ(toJsonText(back), text);
 }
 
+TEST(ArtifactSchema, RoundTripsACudaManifest) {
+  Manifest m = fullManifest();
+  m.target = Target::Cuda;
+  m.cpu.clear();
+  m.arch = "sm_90a";
+  m.program.library = "kernels.ptx";
+  m.program.abiVersion = kCudaKernelAbiVersion;
+  m.program.cubins = {Cubin{"sm_90a", "kernels.sm_90a.cubin", "00ff"}};
+  for (PlanEntry &e : m.plan)
+    e.threads = 128;
+  std::string text = toJsonText(m);
+  EXPECT_EQ(fromJsonText(text, "manifest.json"), m);
+  nlohmann::ordered_json j = toJson(m);
+  EXPECT_EQ(j["arch"], "sm_90a");
+  EXPECT_FALSE(j.contains("cpu"));
+  EXPECT_EQ(j["program"]["cubins"][0]["file"], "kernels.sm_90a.cubin");
+  EXPECT_EQ(j["plan"][0]["threads"], 128);
+  // A format 2 (cpu) manifest still reads.
+  nlohmann::ordered_json old = toJson(fullManifest());
+  old["format_version"] = 2;
+  EXPECT_EQ(fromJson(old, "m.json").cpu, fullManifest().cpu);
+  // Threads per block are checked.
+  j["plan"][0]["threads"] = 100;
+  try {
+    fromJson(j, "m.json");
+    FAIL() << "100 threads per block accepted";
+  } catch (const schema::Error &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "m.json: field 'plan[0].threads': threads per block must be a "
+              "multiple of 32 up to 1024, got 100");
+  }
+}
+
 TEST(ArtifactSchema, SpellsEnumsAndExtentsByName) {
   nlohmann::ordered_json j = toJson(fullManifest());
   EXPECT_EQ(j["format"], "llmc-artifact");
@@ -106,7 +139,7 @@ TEST(ArtifactSchema, NamesTheBrokenField) {
   EXPECT_EQ(
       readError(edited([](auto &j) { j["format_version"] = 1; })),
       "m.json: field 'format_version': artifact format 1 but this llm-run "
-      "reads format 2; recompile the model with a matching llmc");
+      "reads formats 2 to 3; recompile the model with a matching llmc");
   EXPECT_EQ(readError(edited([](auto &j) { j["target"] = "tpu"; })),
             "m.json: field 'target': unknown target 'tpu'");
   EXPECT_EQ(

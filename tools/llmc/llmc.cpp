@@ -15,8 +15,17 @@ int main(int argc, char **argv) {
                              cl::cat(cat));
   cl::opt<std::string> output("o", cl::desc("output artifact directory"),
                               cl::value_desc("OUT.llmc"), cl::cat(cat));
-  cl::opt<std::string> target("target", cl::desc("code generation target: cpu"),
+  cl::opt<std::string> target("target",
+                              cl::desc("code generation target: cpu or cuda"),
                               cl::init("cpu"), cl::cat(cat));
+  cl::opt<std::string> arch(
+      "arch",
+      cl::desc("GPU architecture for --target=cuda: sm_90a (default), "
+               "sm_80, ..."),
+      cl::init("sm_90a"), cl::cat(cat));
+  cl::opt<int64_t> cudaThreads("cuda-threads",
+                               cl::desc("threads per block for --target=cuda"),
+                               cl::init(128), cl::cat(cat));
   cl::opt<std::string> cpu(
       "cpu",
       cl::desc("CPU to compile for: native, x86-64, x86-64-v2 (default), "
@@ -74,6 +83,8 @@ int main(int argc, char **argv) {
   opts.output = output;
   opts.target = target;
   opts.cpu = cpu;
+  opts.arch = arch;
+  opts.cudaThreads = cudaThreads;
   opts.maxSeqLen = maxSeqLen;
   opts.maxBatchTokens = maxBatchTokens;
   opts.kvBlockSize = kvBlockSize;

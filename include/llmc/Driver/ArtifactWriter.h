@@ -23,14 +23,26 @@ struct ArtifactOptions {
   /// from; empty for a .mlir input.
   std::string modelDir;
   std::string cpu;
+  std::string arch; // cuda
   int64_t maxSeqLen = 0;
 };
+
+struct CUDABinary;
 
 /// Writes the artifact of `module`, lowered by llmc-cpu-pipeline to the
 /// LLVM dialect: libkernels.so, manifest.json (schema/ArtifactJson.h) and
 /// the model directory's tokenizer files.
 llvm::Error writeCPUArtifact(mlir::ModuleOp module,
                              const ArtifactOptions &options);
+
+/// Writes the artifact of `module`, lowered by llmc-cuda-pipeline (the
+/// kernels in a gpu.module in the NVVM dialect): kernels.ptx,
+/// kernels.<arch>.cubin when ptxas is found, manifest.json and the model's
+/// files. `binary`, when given, receives what was compiled (ptxas's
+/// register and spill counts).
+llvm::Error writeCUDAArtifact(mlir::ModuleOp module,
+                              const ArtifactOptions &options,
+                              CUDABinary *binary = nullptr);
 
 } // namespace llmc
 

@@ -19,7 +19,9 @@ struct CompileOptions {
   std::string output; // artifact directory (or file/stdout for --emit)
   std::string target = "cpu";
   std::string cpu = "x86-64-v2";
-  int64_t maxSeqLen = 0; // 0: the model's max_position_embeddings
+  std::string arch = "sm_90a"; // cuda: the GPU architecture
+  int64_t cudaThreads = 128;   // cuda: threads per block
+  int64_t maxSeqLen = 0;       // 0: the model's max_position_embeddings
   int64_t maxBatchTokens = 256;
   int64_t kvBlockSize = 0; // 0: 16 for imports, the .mlir's own otherwise
   EmitKind emit = EmitKind::Artifact;

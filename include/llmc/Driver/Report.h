@@ -25,6 +25,11 @@ llvm::json::Object buildReport(mlir::ModuleOp module);
 /// The report's launches as a table.
 void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os);
 
+struct CUDABinary;
+/// Adds what ptxas said of each CUDA kernel entry (registers, spills,
+/// stack) to the report, under "ptxas".
+void addPtxasInfo(llvm::json::Object &report, const CUDABinary &binary);
+
 } // namespace llmc
 
 #endif // LLMC_DRIVER_REPORT_H

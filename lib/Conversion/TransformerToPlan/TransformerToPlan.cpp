@@ -295,7 +295,7 @@ LogicalResult PlanBuilder::run() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(launches);
     plan::LaunchOp::create(b, op.getLoc(), *kernel, b.getArrayAttr(args),
-                           *extent);
+                           *extent, /*threads=*/IntegerAttr());
   }
 
   // Every cache comes back as its own in-place update.

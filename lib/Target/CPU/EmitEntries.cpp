@@ -1,6 +1,7 @@
 //===- EmitEntries.cpp - one calling convention for every CPU kernel ------===//
 #include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Target/CPU/Passes.h"
+#include "llmc/Target/Common/KernelABI.h"
 
 #include "mlir/Conversion/LLVMCommon/MemRefBuilder.h"
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
@@ -58,27 +59,9 @@ struct CPUEmitKernelEntries
       for (unsigned i = 0; i < buffers; ++i) {
         auto type = cast<MemRefType>(fty.getInput(i));
         Value base = loadAt(args, ptr, static_cast<int32_t>(i));
-        auto desc =
-            MemRefDescriptor::poison(b, loc, converter.convertType(type));
-        desc.setAllocatedPtr(b, loc, base);
-        desc.setAlignedPtr(b, loc, base);
-        desc.setConstantOffset(b, loc, 0);
-        SmallVector<Value> dims;
-        for (int64_t d = 0; d < type.getRank(); ++d)
-          dims.push_back(type.isDynamicDim(d)
-                             ? loadAt(sizes, i64, nextSize++)
-                             : Value(LLVM::ConstantOp::create(
-                                   b, loc, i64, type.getDimSize(d))));
-        // Dense row-major strides.
-        Value stride = LLVM::ConstantOp::create(b, loc, i64, 1);
-        for (int64_t d = type.getRank() - 1; d >= 0; --d) {
-          desc.setSize(b, loc, d, dims[d]);
-          desc.setStride(b, loc, d, stride);
-          stride = LLVM::MulOp::create(b, loc, stride, dims[d]);
-        }
-        callArgs.push_back(
-            UnrealizedConversionCastOp::create(b, loc, type, Value(desc))
-                .getResult(0));
+        callArgs.push_back(buildDenseMemRef(b, loc, converter, type, base, [&] {
+          return loadAt(sizes, i64, nextSize++);
+        }));
       }
       for (unsigned i = 2; i < 4; ++i)
         callArgs.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(),

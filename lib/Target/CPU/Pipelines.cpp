@@ -21,13 +21,8 @@ namespace llmc {
 
 void buildCPUPlanPipeline(OpPassManager &pm,
                           const CPUPipelineOptions &options) {
-  if (options.fuse) {
-    pm.addPass(createHoistGather());
-    pm.addPass(createMergeProjections());
-    pm.addPass(createFuseAddNorm());
-    pm.addPass(createFuseQKVRopeCache());
-    pm.addPass(createFuseEpilogues());
-  }
+  if (options.fuse)
+    addFusionPasses(pm);
   CPUConfigureKernelsOptions configure;
   configure.cpu = options.cpu;
   pm.addPass(createCPUConfigureKernels(configure));

@@ -311,6 +311,14 @@ LogicalResult ProgramOp::verify() {
   return success();
 }
 
+LogicalResult LaunchOp::verify() {
+  if (std::optional<int64_t> t = getThreads())
+    if (*t < 32 || *t > 1024 || *t % 32 != 0)
+      return emitOpError() << "threads (" << *t
+                           << ") must be a multiple of 32 in [32, 1024]";
+  return success();
+}
+
 LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
   Operation *kernel =
       symbols.lookupNearestSymbolFrom(getOperation(), getKernelAttr());
@@ -339,18 +347,21 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
 
 void LaunchOp::print(OpAsmPrinter &p) {
   p << " ";
-  p.printSymbolName(getKernel());
+  p.printAttributeWithoutType(getKernelAttr());
   p << "(";
   llvm::interleaveComma(getArgs(), p,
                         [&](Attribute a) { cast<BufferAttr>(a).printBody(p); });
   p << ") over ";
   printExtent(p, getExtent());
-  p.printOptionalAttrDict((*this)->getAttrs(), {"kernel", "args", "extent"});
+  if (std::optional<int64_t> t = getThreads())
+    p << " threads " << *t;
+  p.printOptionalAttrDict((*this)->getAttrs(),
+                          {"kernel", "args", "extent", "threads"});
 }
 
 ParseResult LaunchOp::parse(OpAsmParser &parser, OperationState &result) {
-  StringAttr name;
-  if (parser.parseSymbolName(name))
+  SymbolRefAttr kernel;
+  if (parser.parseAttribute(kernel))
     return failure();
   SmallVector<Attribute> args;
   if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Paren,
@@ -365,10 +376,20 @@ ParseResult LaunchOp::parse(OpAsmParser &parser, OperationState &result) {
       parser.parseKeyword("over"))
     return failure();
   ExtentAttr extent = parseExtent(parser);
-  if (!extent || parser.parseOptionalAttrDict(result.attributes))
+  if (!extent)
+    return failure();
+  if (succeeded(parser.parseOptionalKeyword("threads"))) {
+    int64_t threads;
+    if (parser.parseInteger(threads))
+      return failure();
+    result.addAttribute(
+        "threads",
+        IntegerAttr::get(IntegerType::get(parser.getContext(), 64), threads));
+  }
+  if (parser.parseOptionalAttrDict(result.attributes))
     return failure();
   Builder b(parser.getContext());
-  result.addAttribute("kernel", FlatSymbolRefAttr::get(name));
+  result.addAttribute("kernel", kernel);
   result.addAttribute("args", b.getArrayAttr(args));
   result.addAttribute("extent", extent);
   return success();

@@ -159,6 +159,10 @@ def Plan_LaunchOp : Plan_Op<"launch", [HasParent<"ProgramOp">,
     Runs `kernel` with `args` (one buffer per kernel argument, in order)
     over `extent` work items, which the runtime divides among its threads
     (CPU) or blocks (GPU); the next launch starts when this one is done.
+    The kernel is a function of the module, or of a nested module of
+    kernels (`@llmc_kernels::@rms_norm_0` once a GPU target moved them
+    into a gpu.module). On a GPU, `threads` is the block size: the grid has
+    ceil(work items / threads) blocks (`... over tokens threads 128`).
 
     ```mlir
     plan.launch @rms_norm_0(arena + 0 : memref<?x64xf32> [tokens],
@@ -166,10 +170,12 @@ def Plan_LaunchOp : Plan_Op<"launch", [HasParent<"ProgramOp">,
                             arena + 1024 : memref<?x64xf32> [tokens]) over tokens
     ```
   }];
-  let arguments = (ins FlatSymbolRefAttr:$kernel,
+  let arguments = (ins SymbolRefAttr:$kernel,
                        TypedArrayAttrBase<Plan_BufferAttr, "buffers">:$args,
-                       Plan_ExtentAttr:$extent);
+                       Plan_ExtentAttr:$extent,
+                       OptionalAttr<I64Attr>:$threads);
   let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
 }
 
 #endif // LLMC_DIALECT_PLAN_IR_PLANOPS_TD

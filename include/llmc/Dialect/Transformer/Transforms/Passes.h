@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <optional>
 
@@ -15,6 +16,11 @@ namespace llmc {
 
 #define GEN_PASS_REGISTRATION
 #include "llmc/Dialect/Transformer/Transforms/Passes.h.inc"
+
+/// The fusion passes every target runs first, in order: tfm-hoist-gather,
+/// tfm-merge-projections, tfm-fuse-add-norm, tfm-fuse-qkv-rope-cache,
+/// tfm-fuse-epilogues.
+void addFusionPasses(mlir::OpPassManager &pm);
 
 namespace tfm {
 
