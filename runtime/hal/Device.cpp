@@ -2,6 +2,9 @@
 #include "runtime/hal/Device.h"
 #include "runtime/artifact/Artifact.h"
 #include "runtime/hal/cpu/CpuDevice.h"
+#ifdef LLMC_WITH_CUDA
+#include "runtime/hal/cuda/CudaDevice.h"
+#endif
 #include "runtime/support/Error.h"
 
 #include <fstream>
@@ -114,10 +117,15 @@ std::unique_ptr<Device> createDevice(const Artifact &artifact,
   case schema::Target::Cpu:
     return createCpuDevice(artifact, options.threads);
   case schema::Target::Cuda:
-    break;
+#ifdef LLMC_WITH_CUDA
+    return createCudaDevice(artifact, options.gpu);
+#else
+    fail("{}: a cuda artifact, and this llm-run was built without CUDA "
+         "support (the CUDA toolkit's headers were not found)",
+         artifact.directory());
+#endif
   }
-  fail("{}: a {} artifact; this llm-run runs cpu artifacts",
-       artifact.directory(), schema::nameOf(artifact.manifest().target));
+  fail("{}: an artifact of an unknown target", artifact.directory());
 }
 
 } // namespace llmc::rt

@@ -68,6 +68,7 @@ int64_t hostMemoryAvailable();
 
 struct DeviceOptions {
   int threads = 1; // CPU: threads running each step
+  int gpu = 0;     // CUDA: the device index
 };
 
 /// The device for the artifact's target, with its plan and kernels loaded;

@@ -28,10 +28,40 @@ def ptxas_found():
     return shutil.which("ptxas") is not None
 
 
+def has_driver():
+    import ctypes
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        return True
+    except OSError:
+        return False
+
+
+def check_llm_run(args, tmp, model):
+    """llm-run on a cuda artifact: without a driver, a clear error before
+    the weights are read; the CUDA device itself runs in bench/gpu/check.sh
+    on a GPU."""
+    if has_driver():
+        print("note: a CUDA driver is present; llm-run on the GPU is "
+              "bench/gpu/check.sh's")
+        return []
+    art = tmp / f"{model.name}.sm_90a.llmc"
+    r = subprocess.run([args.llm_run, str(art), "--weights", str(model),
+                        "--prompt-ids", "1 2 3"], capture_output=True,
+                       text=True)
+    want = "this machine has no CUDA driver"
+    if r.returncode != 1 or want not in r.stderr:
+        return [f"llm-run on a cuda artifact without a driver: exit "
+                f"{r.returncode}, {r.stderr.strip()!r}"]
+    print("llm-run without a CUDA driver: a clear error, exit 1")
+    return []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--llmc", required=True)
     ap.add_argument("--models", required=True)
+    ap.add_argument("--llm-run", help="also check llm-run on a cuda artifact")
     args = ap.parse_args()
     models = sorted(p for p in pathlib.Path(args.models).iterdir()
                     if (p / "config.json").exists())
@@ -82,6 +112,8 @@ def main():
                             problems.append(f"{name} spills")
                 if problems:
                     failures.append(f"{where}: " + "; ".join(problems))
+        if args.llm_run:
+            failures += check_llm_run(args, pathlib.Path(tmp), models[0])
     for f in failures:
         print(f)
     if failures:

@@ -65,6 +65,7 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
   options_.config.prefixCaching = !options_.noPrefixCaching;
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options_.threads;
+  deviceOptions.gpu = options_.gpu;
   device = rt::createDevice(artifact, deviceOptions);
   if (options_.swapSpace > 0 && !device->hasSeparateMemory())
     std::cerr << "llm-run: note: --swap-space is ignored: the "
@@ -72,6 +73,10 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
               << " device keeps the KV cache in host memory; preempted "
                  "sequences are recomputed\n";
   options_.pool.maxSeqs = options_.config.scheduler.maxSeqs;
+  // A GPU's memory is the engine's alone: take most of what is free.
+  if (device->hasSeparateMemory() && !options_.pool.memoryGiB &&
+      !options_.pool.blocks)
+    options_.pool.fraction = 0.9;
   pool = engine::sizeKvPool(m, device->memoryAvailable(), options_.pool);
   device->allocate(pool.blocks);
   std::cerr << "llm-run: KV cache: " << pool.describe(m) << "\n";

@@ -22,6 +22,7 @@ namespace llmc::tools {
 
 struct EngineOptions {
   int threads = 1;
+  int gpu = 0; // the CUDA device, for cuda artifacts
   engine::EngineConfig config;
   engine::KvPoolOptions pool;
   std::string policy = "fcfs";

@@ -37,6 +37,9 @@ int main(int argc, char **argv) {
   app.add_option("--threads", eo.threads, "threads per step")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
+  app.add_option("--gpu", eo.gpu, "CUDA device index (cuda artifacts)")
+      ->check(CLI::Range(0, 1023))
+      ->capture_default_str();
   app.add_option("--max-batch-tokens", eo.config.scheduler.maxBatchTokens,
                  "tokens per step (at most the artifact's)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30))

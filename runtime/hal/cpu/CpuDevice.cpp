@@ -1,6 +1,7 @@
 //===- CpuDevice.cpp - run an artifact's plan on the CPU ------------------===//
 #include "runtime/hal/cpu/CpuDevice.h"
 #include "runtime/artifact/Artifact.h"
+#include "runtime/hal/PlanBinding.h"
 #include "runtime/support/Error.h"
 
 #include <cstring>
@@ -26,11 +27,7 @@ CpuDevice::CpuDevice(
     l.pointers.resize(e.args.size());
     launches_.push_back(std::move(l));
   }
-  int64_t offset = 0;
-  for (const schema::KvCache &c : manifest.kvCaches) {
-    cacheOffsets_.push_back(offset);
-    offset += c.bytesPerBlock();
-  }
+  cacheOffsets_ = kvCacheOffsets(manifest);
 }
 
 void CpuDevice::loadWeights(AlignedBuffer weights) {
@@ -57,23 +54,6 @@ void CpuDevice::copyBlocks(const std::vector<kv::BlockCopy> &copies) {
   }
 }
 
-void *CpuDevice::bufferAddress(const schema::BufferRef &b, const StepInputs &in,
-                               float *logits) const {
-  switch (b.space) {
-  case BufferSpace::Weights:
-    return weights_.data() + b.offset;
-  case BufferSpace::Arena:
-    return arena_.data() + b.offset;
-  case BufferSpace::Kv:
-    return kv_.data() + numKvBlocks_ * cacheOffsets_[b.cache];
-  case BufferSpace::Input:
-    return const_cast<int32_t *>(in.data(b.input));
-  case BufferSpace::Output:
-    return logits;
-  }
-  return nullptr;
-}
-
 void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   if (!weights_.data() && manifest_.weightsBytes > 0)
     fail("the device has no weights (loadWeights first)");
@@ -81,23 +61,27 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
     fail("the device has no KV pool (allocate first)");
   checkStepInputs(in, manifest_, numKvBlocks_);
   logits.assign(in.logitsIndices.size() * manifest_.vocabSize, 0.0f);
-  for (Launch &l : launches_) {
-    l.sizes.clear();
-    for (size_t a = 0; a < l.args.size(); ++a) {
-      l.pointers[a] = bufferAddress(l.args[a], in, logits.data());
-      for (const schema::Dim &d : l.args[a].shape)
-        if (d.symbol)
-          l.sizes.push_back(in.size(*d.symbol, numKvBlocks_));
-    }
-    l.items = l.extent.scale *
-              (l.extent.dim ? in.size(*l.extent.dim, numKvBlocks_) : 1);
+  BufferBases bases;
+  bases.weights = reinterpret_cast<uint64_t>(weights_.data());
+  bases.arena = reinterpret_cast<uint64_t>(arena_.data());
+  bases.kv = reinterpret_cast<uint64_t>(kv_.data());
+  bases.output = reinterpret_cast<uint64_t>(logits.data());
+  for (size_t i = 0; i < schema::kNumStepInputs; ++i)
+    bases.inputs[i] =
+        reinterpret_cast<uint64_t>(in.data(static_cast<schema::StepInput>(i)));
+  for (size_t k = 0; k < launches_.size(); ++k) {
+    Launch &l = launches_[k];
+    bindLaunch(manifest_.plan[k], in, numKvBlocks_, cacheOffsets_, bases,
+               l.bound);
+    for (size_t a = 0; a < l.bound.pointers.size(); ++a)
+      l.pointers[a] = reinterpret_cast<void *>(l.bound.pointers[a]);
   }
   int threads = pool_.size();
   pool_.run([&](int tid) {
     for (const Launch &l : launches_) {
-      auto [begin, end] = shareOf(l.items, tid, threads);
+      auto [begin, end] = shareOf(l.bound.items, tid, threads);
       if (begin < end)
-        l.fn(l.pointers.data(), l.sizes.data(), begin, end);
+        l.fn(l.pointers.data(), l.bound.sizes.data(), begin, end);
       barrier_.wait();
     }
   });

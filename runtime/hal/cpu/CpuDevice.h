@@ -9,6 +9,7 @@
 #define LLMC_RUNTIME_HAL_CPU_CPUDEVICE_H
 
 #include "runtime/hal/Device.h"
+#include "runtime/hal/PlanBinding.h"
 #include "runtime/hal/cpu/KernelLibrary.h"
 #include "runtime/hal/cpu/ThreadPool.h"
 
@@ -44,13 +45,9 @@ private:
     std::vector<schema::BufferRef> args;
     schema::Extent extent;
     // Filled per step:
+    BoundLaunch bound;
     std::vector<void *> pointers;
-    std::vector<int64_t> sizes;
-    int64_t items = 0;
   };
-
-  void *bufferAddress(const schema::BufferRef &b, const StepInputs &in,
-                      float *logits) const;
 
   schema::Manifest manifest_;
   std::shared_ptr<void> keepAlive_;
