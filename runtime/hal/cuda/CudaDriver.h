@@ -26,35 +26,7 @@ struct CudaDriver {
   std::string errorString(CUresult r) const;
 
 #define LLMC_CUDA_FN(name) decltype(&::name) name = nullptr;
-  LLMC_CUDA_FN(cuInit)
-  LLMC_CUDA_FN(cuDriverGetVersion)
-  LLMC_CUDA_FN(cuDeviceGet)
-  LLMC_CUDA_FN(cuDeviceGetCount)
-  LLMC_CUDA_FN(cuDeviceGetAttribute)
-  LLMC_CUDA_FN(cuDeviceGetName)
-  LLMC_CUDA_FN(cuDevicePrimaryCtxRetain)
-  LLMC_CUDA_FN(cuDevicePrimaryCtxRelease)
-  LLMC_CUDA_FN(cuCtxSetCurrent)
-  LLMC_CUDA_FN(cuModuleLoadData)
-  LLMC_CUDA_FN(cuModuleUnload)
-  LLMC_CUDA_FN(cuModuleGetFunction)
-  LLMC_CUDA_FN(cuMemAlloc)
-  LLMC_CUDA_FN(cuMemFree)
-  LLMC_CUDA_FN(cuMemGetInfo)
-  LLMC_CUDA_FN(cuMemHostAlloc)
-  LLMC_CUDA_FN(cuMemFreeHost)
-  LLMC_CUDA_FN(cuMemcpyHtoD)
-  LLMC_CUDA_FN(cuMemcpyDtoH)
-  LLMC_CUDA_FN(cuMemcpyDtoD)
-  LLMC_CUDA_FN(cuMemcpyDtoDAsync)
-  LLMC_CUDA_FN(cuMemcpyHtoDAsync)
-  LLMC_CUDA_FN(cuMemcpyDtoHAsync)
-  LLMC_CUDA_FN(cuMemsetD8)
-  LLMC_CUDA_FN(cuStreamCreate)
-  LLMC_CUDA_FN(cuStreamDestroy)
-  LLMC_CUDA_FN(cuStreamSynchronize)
-  LLMC_CUDA_FN(cuLaunchKernel)
-  LLMC_CUDA_FN(cuGetErrorString)
+#include "runtime/hal/cuda/CudaDriverFunctions.def"
 #undef LLMC_CUDA_FN
 };
 
