@@ -354,7 +354,9 @@ def run_checks(server, args, golden, vocab, art, model):
     # A stream the client drops is cancelled; its blocks come back.
     before = server.metrics()
     sock = socket.create_connection((server.host, server.port))
-    payload = json.dumps({"prompt": [1, 2, 3], "max_tokens": 150,
+    # 128 sequences of 150 tokens: long enough that the engine is still
+    # running when the client's close is noticed, even on a busy machine.
+    payload = json.dumps({"prompt": [1, 2, 3], "max_tokens": 150, "n": 128,
                           "temperature": 0, "ignore_eos": True,
                           "stream": True})
     sock.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: x\r\n"
