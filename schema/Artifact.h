@@ -25,7 +25,7 @@ inline constexpr std::string_view kFormat = "llmc-artifact";
 /// Version 3: the cuda target (arch, cubins, threads per launch); version 2
 /// (kernels + launch plan, cpu only) is read too. Version 1 was one step
 /// function.
-inline constexpr int64_t kFormatVersion = 3;
+inline constexpr int64_t kFormatVersion = 4;
 inline constexpr int64_t kOldestFormatVersion = 2;
 /// The CPU kernel entry: `void llmc_kernel_<name>(void *const *args,
 /// const int64_t *sizes, int64_t begin, int64_t end)`.
@@ -66,9 +66,11 @@ enum class StepDim { Tokens, LogitsRows, Seqs, MaxBlocks, KvBlocks };
 /// Where a launch argument lives.
 enum class BufferSpace { Weights, Arena, Kv, Input, Output };
 enum class WeightTransform { None, Transpose, Concat };
-/// Plan entry kinds. Library calls (cuBLASLt), collectives and KV block
-/// copies are further kinds to come; a reader refuses kinds it lacks.
-enum class EntryKind { Launch };
+/// Plan entry kinds: a kernel launch, or a collective over the
+/// tensor-parallel group (args: input, output). Library calls (cuBLASLt)
+/// and KV block copies are further kinds to come; a reader refuses kinds it
+/// lacks.
+enum class EntryKind { Launch, AllReduce, AllGather };
 
 template <typename E> struct EnumNames;
 template <> struct EnumNames<Target> {
@@ -101,7 +103,8 @@ template <> struct EnumNames<WeightTransform> {
   static constexpr std::string_view what = "weight transform";
 };
 template <> struct EnumNames<EntryKind> {
-  static constexpr std::array<std::string_view, 1> names = {"launch"};
+  static constexpr std::array<std::string_view, 3> names = {
+      "launch", "all_reduce", "all_gather"};
   static constexpr std::string_view what = "plan entry kind";
 };
 
@@ -209,10 +212,12 @@ struct PlanEntry {
   Extent extent;                // launch: work items split over threads/blocks
   std::optional<int64_t> layer; // the model layer it belongs to, if any
   std::optional<int64_t> threads; // cuda: threads per block
+  int64_t axis = 0;               // all_gather: the concatenated dimension
 
   bool operator==(const PlanEntry &o) const {
     return kind == o.kind && kernel == o.kernel && args == o.args &&
-           extent == o.extent && layer == o.layer && threads == o.threads;
+           extent == o.extent && layer == o.layer && threads == o.threads &&
+           axis == o.axis;
   }
 };
 
@@ -284,6 +289,22 @@ struct Program {
   }
 };
 
+/// What differs between the ranks of a parallel artifact: each rank's plan,
+/// its weights (shards) and its caches (its KV heads).
+struct RankPart {
+  int64_t arenaBytes = 0;
+  std::vector<KvCache> kvCaches;
+  int64_t weightsBytes = 0;
+  std::vector<WeightRecipe> weights;
+  std::vector<PlanEntry> plan;
+
+  bool operator==(const RankPart &o) const {
+    return arenaBytes == o.arenaBytes && kvCaches == o.kvCaches &&
+           weightsBytes == o.weightsBytes && weights == o.weights &&
+           plan == o.plan;
+  }
+};
+
 struct Manifest {
   int64_t formatVersion = kFormatVersion;
   Target target = Target::Cpu;
@@ -301,6 +322,28 @@ struct Manifest {
   std::vector<WeightRecipe> weights;
   std::vector<PlanEntry> plan;
   std::vector<std::string> tokenizerFiles;
+  /// Parallel artifacts: the degrees, every rank's part (rank r = pp stage
+  /// r / tp, tensor-parallel rank r % tp), and which rank this manifest's
+  /// own fields (arena, kv, weights, plan) are (forRank()).
+  int64_t tp = 1, pp = 1;
+  std::vector<RankPart> ranks;
+  int64_t rank = 0;
+
+  int64_t worldSize() const { return tp * pp; }
+  /// This manifest with rank `r`'s arena, caches, weights and plan.
+  Manifest forRank(int64_t r) const {
+    Manifest m = *this;
+    if (ranks.empty())
+      return m;
+    const RankPart &p = ranks.at(static_cast<size_t>(r));
+    m.arenaBytes = p.arenaBytes;
+    m.kvCaches = p.kvCaches;
+    m.weightsBytes = p.weightsBytes;
+    m.weights = p.weights;
+    m.plan = p.plan;
+    m.rank = r;
+    return m;
+  }
 
   /// Bytes of one block summed over every cache.
   int64_t kvBytesPerBlock() const {
@@ -323,7 +366,8 @@ struct Manifest {
            arenaBytes == o.arenaBytes && vocabSize == o.vocabSize &&
            kvCaches == o.kvCaches && weightsBytes == o.weightsBytes &&
            weights == o.weights && plan == o.plan &&
-           tokenizerFiles == o.tokenizerFiles;
+           tokenizerFiles == o.tokenizerFiles && tp == o.tp && pp == o.pp &&
+           ranks == o.ranks && rank == o.rank;
   }
 };
 

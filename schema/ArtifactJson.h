@@ -85,6 +85,46 @@ inline json bufferToJson(const BufferRef &b) {
   return out;
 }
 
+/// The fields that differ between ranks: arena, caches, weights, plan.
+inline void rankToJson(json &out, int64_t arenaBytes,
+                       const std::vector<KvCache> &kvCaches,
+                       int64_t weightsBytes,
+                       const std::vector<WeightRecipe> &weights,
+                       const std::vector<PlanEntry> &entries) {
+  out["arena_bytes"] = arenaBytes;
+  json caches = json::array();
+  for (const KvCache &c : kvCaches)
+    caches.push_back({{"block_size", c.blockSize},
+                      {"kv_heads", c.kvHeads},
+                      {"head_dim", c.headDim},
+                      {"dtype", nameOf(c.dtype)}});
+  out["kv"] = {{"caches", std::move(caches)}};
+  json tensors = json::array();
+  for (const WeightRecipe &r : weights)
+    tensors.push_back(recipeToJson(r, true));
+  out["weights"] = {{"bytes", weightsBytes}, {"tensors", std::move(tensors)}};
+  json plan = json::array();
+  for (const PlanEntry &e : entries) {
+    json entry = {{"kind", nameOf(e.kind)}};
+    if (e.kind == EntryKind::Launch)
+      entry["kernel"] = e.kernel;
+    if (e.kind == EntryKind::AllGather)
+      entry["axis"] = e.axis;
+    if (e.layer)
+      entry["layer"] = *e.layer;
+    if (e.kind == EntryKind::Launch)
+      entry["extent"] = extentToJson(e.extent);
+    if (e.threads)
+      entry["threads"] = *e.threads;
+    json args = json::array();
+    for (const BufferRef &b : e.args)
+      args.push_back(bufferToJson(b));
+    entry["args"] = std::move(args);
+    plan.push_back(std::move(entry));
+  }
+  out["plan"] = std::move(plan);
+}
+
 } // namespace detail
 
 /// manifest.json's content for `m`.
@@ -132,35 +172,20 @@ inline nlohmann::ordered_json toJson(const Manifest &m) {
   }
   root["limits"] = {{"max_batch_tokens", m.maxBatchTokens},
                     {"max_seq_len", m.maxSeqLen}};
-  root["arena_bytes"] = m.arenaBytes;
   root["vocab_size"] = m.vocabSize;
-  json caches = json::array();
-  for (const KvCache &c : m.kvCaches)
-    caches.push_back({{"block_size", c.blockSize},
-                      {"kv_heads", c.kvHeads},
-                      {"head_dim", c.headDim},
-                      {"dtype", nameOf(c.dtype)}});
-  root["kv"] = {{"caches", std::move(caches)}};
-  json tensors = json::array();
-  for (const WeightRecipe &r : m.weights)
-    tensors.push_back(detail::recipeToJson(r, true));
-  root["weights"] = {{"bytes", m.weightsBytes},
-                     {"tensors", std::move(tensors)}};
-  json plan = json::array();
-  for (const PlanEntry &e : m.plan) {
-    json entry = {{"kind", nameOf(e.kind)}, {"kernel", e.kernel}};
-    if (e.layer)
-      entry["layer"] = *e.layer;
-    entry["extent"] = detail::extentToJson(e.extent);
-    if (e.threads)
-      entry["threads"] = *e.threads;
-    json args = json::array();
-    for (const BufferRef &b : e.args)
-      args.push_back(detail::bufferToJson(b));
-    entry["args"] = std::move(args);
-    plan.push_back(std::move(entry));
+  detail::rankToJson(root, m.arenaBytes, m.kvCaches, m.weightsBytes, m.weights,
+                     m.plan);
+  if (!m.ranks.empty()) {
+    root["parallel"] = {{"tp", m.tp}, {"pp", m.pp}};
+    json ranks = json::array();
+    for (const RankPart &p : m.ranks) {
+      json rank = json::object();
+      detail::rankToJson(rank, p.arenaBytes, p.kvCaches, p.weightsBytes,
+                         p.weights, p.plan);
+      ranks.push_back(std::move(rank));
+    }
+    root["ranks"] = std::move(ranks);
   }
-  root["plan"] = std::move(plan);
   root["tokenizer"] = {{"files", m.tokenizerFiles}};
   return root;
 }
@@ -354,6 +379,66 @@ inline BufferRef readBuffer(const Reader &r) {
 
 /// Reads a parsed manifest.json; `file` names it in messages. Checks the
 /// format and its version first, so an artifact of another llmc is named
+/// Reads the fields that differ between ranks (see rankToJson).
+inline RankPart readRankPart(const detail::Reader &r, const std::string &file) {
+  using detail::Reader;
+  using json = nlohmann::ordered_json;
+  RankPart p;
+  p.arenaBytes = r.integer("arena_bytes");
+  Reader kv = r.object("kv");
+  const json &caches = kv.array("caches");
+  for (size_t i = 0; i < caches.size(); ++i) {
+    Reader c = kv.element("caches", i);
+    p.kvCaches.push_back(
+        KvCache{c.integer("block_size", 1), c.integer("kv_heads", 1),
+                c.integer("head_dim", 1), c.enumeration<DType>("dtype")});
+  }
+  Reader weights = r.object("weights");
+  p.weightsBytes = weights.integer("bytes");
+  const json &tensors = weights.array("tensors");
+  for (size_t i = 0; i < tensors.size(); ++i)
+    p.weights.push_back(
+        detail::readRecipe(weights.element("tensors", i), /*topLevel=*/true));
+  const json &plan = r.array("plan");
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Reader e = r.element("plan", i);
+    PlanEntry entry;
+    entry.kind = e.enumeration<EntryKind>("kind");
+    if (entry.kind == EntryKind::Launch)
+      entry.kernel = e.string("kernel");
+    if (entry.kind == EntryKind::AllGather)
+      entry.axis = e.integer("axis");
+    if (e.has("layer"))
+      entry.layer = e.integer("layer");
+    if (e.has("threads")) {
+      entry.threads = e.integer("threads", 32);
+      if (*entry.threads > 1024 || *entry.threads % 32 != 0)
+        e.fail("threads", "threads per block must be a multiple of 32 up "
+                          "to 1024, got " +
+                              std::to_string(*entry.threads));
+    }
+    const json &extent =
+        entry.kind == EntryKind::Launch ? e.get("extent") : json(1);
+    if (extent.is_object()) {
+      Reader x(extent, file, e.at("extent"));
+      entry.extent.scale = x.integer("scale", 1);
+      Dim d = x.dim(x.get("dim"), "dim");
+      if (!d.symbol)
+        x.fail("dim", "expected a step dimension");
+      entry.extent.dim = d.symbol;
+    } else {
+      Dim d = e.dim(extent, "extent");
+      entry.extent =
+          d.symbol ? Extent{1, d.symbol} : Extent{d.size, std::nullopt};
+    }
+    const json &args = e.array("args");
+    for (size_t a = 0; a < args.size(); ++a)
+      entry.args.push_back(detail::readBuffer(e.element("args", a)));
+    p.plan.push_back(std::move(entry));
+  }
+  return p;
+}
+
 /// as such rather than as a broken field.
 inline Manifest fromJson(const nlohmann::ordered_json &root,
                          const std::string &file) {
@@ -414,54 +499,24 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
   Reader limits = r.object("limits");
   m.maxBatchTokens = limits.integer("max_batch_tokens", 1);
   m.maxSeqLen = limits.integer("max_seq_len", 1);
-  m.arenaBytes = r.integer("arena_bytes");
   m.vocabSize = r.integer("vocab_size", 1);
-  Reader kv = r.object("kv");
-  const json &caches = kv.array("caches");
-  for (size_t i = 0; i < caches.size(); ++i) {
-    Reader c = kv.element("caches", i);
-    m.kvCaches.push_back(
-        KvCache{c.integer("block_size", 1), c.integer("kv_heads", 1),
-                c.integer("head_dim", 1), c.enumeration<DType>("dtype")});
-  }
-  Reader weights = r.object("weights");
-  m.weightsBytes = weights.integer("bytes");
-  const json &tensors = weights.array("tensors");
-  for (size_t i = 0; i < tensors.size(); ++i)
-    m.weights.push_back(
-        detail::readRecipe(weights.element("tensors", i), /*topLevel=*/true));
-  const json &plan = r.array("plan");
-  for (size_t i = 0; i < plan.size(); ++i) {
-    Reader e = r.element("plan", i);
-    PlanEntry entry;
-    entry.kind = e.enumeration<EntryKind>("kind");
-    entry.kernel = e.string("kernel");
-    if (e.has("layer"))
-      entry.layer = e.integer("layer");
-    if (e.has("threads")) {
-      entry.threads = e.integer("threads", 32);
-      if (*entry.threads > 1024 || *entry.threads % 32 != 0)
-        e.fail("threads", "threads per block must be a multiple of 32 up "
-                          "to 1024, got " +
-                              std::to_string(*entry.threads));
-    }
-    const json &extent = e.get("extent");
-    if (extent.is_object()) {
-      Reader x(extent, file, e.at("extent"));
-      entry.extent.scale = x.integer("scale", 1);
-      Dim d = x.dim(x.get("dim"), "dim");
-      if (!d.symbol)
-        x.fail("dim", "expected a step dimension");
-      entry.extent.dim = d.symbol;
-    } else {
-      Dim d = e.dim(extent, "extent");
-      entry.extent =
-          d.symbol ? Extent{1, d.symbol} : Extent{d.size, std::nullopt};
-    }
-    const json &args = e.array("args");
-    for (size_t a = 0; a < args.size(); ++a)
-      entry.args.push_back(detail::readBuffer(e.element("args", a)));
-    m.plan.push_back(std::move(entry));
+  RankPart own = readRankPart(r, file);
+  m.arenaBytes = own.arenaBytes;
+  m.kvCaches = std::move(own.kvCaches);
+  m.weightsBytes = own.weightsBytes;
+  m.weights = std::move(own.weights);
+  m.plan = std::move(own.plan);
+  if (r.has("parallel")) {
+    Reader par = r.object("parallel");
+    m.tp = par.integer("tp", 1);
+    m.pp = par.integer("pp", 1);
+    const json &ranks = r.array("ranks");
+    if (static_cast<int64_t>(ranks.size()) != m.tp * m.pp)
+      r.fail("ranks", std::to_string(ranks.size()) + " ranks for tp " +
+                          std::to_string(m.tp) + " x pp " +
+                          std::to_string(m.pp));
+    for (size_t i = 0; i < ranks.size(); ++i)
+      m.ranks.push_back(readRankPart(r.element("ranks", i), file));
   }
   if (r.has("tokenizer"))
     m.tokenizerFiles = r.object("tokenizer").strings("files");

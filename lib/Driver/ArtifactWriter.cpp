@@ -91,24 +91,18 @@ llvm::Expected<schema::BufferRef> bufferOf(plan::BufferAttr b) {
 
 } // namespace
 
-llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
-  auto programs = llvm::to_vector(module.getOps<plan::ProgramOp>());
-  if (programs.size() != 1)
-    return error("expected one plan.program, found " +
-                 llvm::Twine(programs.size()));
-  plan::ProgramOp program = programs.front();
-  schema::Manifest m;
-  m.target = schema::Target::Cpu;
-  m.maxBatchTokens = program.getMaxTokens();
-  m.arenaBytes = program.getArenaBytes();
-  m.vocabSize = program.getVocabSize();
-  m.weightsBytes = program.getWeightsBytes();
+/// One program's arena, caches, weights and plan; its kernels are added
+/// to `program.kernels` in first-use order.
+static llvm::Error rankPartOf(plan::ProgramOp program, schema::RankPart &p,
+                              schema::Program &prog, llvm::StringSet<> &seen) {
+  p.arenaBytes = program.getArenaBytes();
+  p.weightsBytes = program.getWeightsBytes();
   for (Attribute a : program.getKvCaches()) {
     auto t = cast<RankedTensorType>(cast<TypeAttr>(a).getValue());
     auto dtype = dtypeOf(t.getElementType());
     if (!dtype)
       return dtype.takeError();
-    m.kvCaches.push_back(schema::KvCache{t.getDimSize(1), t.getDimSize(2),
+    p.kvCaches.push_back(schema::KvCache{t.getDimSize(1), t.getDimSize(2),
                                          t.getDimSize(3), *dtype});
   }
   for (Attribute a : program.getWeights()) {
@@ -116,11 +110,30 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
     auto recipe = recipeOf(w.getRecipe(), w.getOffset());
     if (!recipe)
       return recipe.takeError();
-    m.weights.push_back(std::move(*recipe));
+    p.weights.push_back(std::move(*recipe));
   }
-  llvm::StringSet<> seen;
-  for (auto launch : program.getBlock().getOps<plan::LaunchOp>()) {
+  auto addArgs = [](schema::PlanEntry &e, ArrayAttr args) -> llvm::Error {
+    for (Attribute a : args) {
+      auto ref = bufferOf(cast<plan::BufferAttr>(a));
+      if (!ref)
+        return ref.takeError();
+      e.args.push_back(std::move(*ref));
+    }
+    return llvm::Error::success();
+  };
+  for (Operation &op : program.getBlock()) {
     schema::PlanEntry e;
+    e.layer = layerOf(op.getLoc());
+    if (auto c = dyn_cast<plan::CollectiveOp>(op)) {
+      e.kind = c.getKind() == "all_reduce" ? schema::EntryKind::AllReduce
+                                           : schema::EntryKind::AllGather;
+      e.axis = c.getAxis().value_or(0);
+      if (llvm::Error err = addArgs(e, c.getArgs()))
+        return err;
+      p.plan.push_back(std::move(e));
+      continue;
+    }
+    auto launch = cast<plan::LaunchOp>(op);
     e.kind = schema::EntryKind::Launch;
     // A GPU target launches the kernel's entry (llmc_kernel_<name>); the
     // manifest names the kernel.
@@ -130,18 +143,46 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
     if (std::optional<int64_t> t = launch.getThreads())
       e.threads = *t;
     if (seen.insert(e.kernel).second)
-      m.program.kernels.push_back(e.kernel);
+      prog.kernels.push_back(e.kernel);
     plan::ExtentAttr extent = launch.getExtent();
     e.extent = schema::Extent{extent.getScale(), extent.getDim()};
-    e.layer = layerOf(launch.getLoc());
-    for (Attribute a : launch.getArgs()) {
-      auto ref = bufferOf(cast<plan::BufferAttr>(a));
-      if (!ref)
-        return ref.takeError();
-      e.args.push_back(std::move(*ref));
-    }
-    m.plan.push_back(std::move(e));
+    if (llvm::Error err = addArgs(e, launch.getArgs()))
+      return err;
+    p.plan.push_back(std::move(e));
   }
+  return llvm::Error::success();
+}
+
+llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
+  auto programs = llvm::to_vector(module.getOps<plan::ProgramOp>());
+  if (programs.empty())
+    return error("expected a plan.program, found none");
+  schema::Manifest m;
+  m.target = schema::Target::Cpu;
+  // A parallel build has one program per rank, @rank_<r>, in rank order.
+  if (programs.size() > 1)
+    for (auto [r, program] : llvm::enumerate(programs))
+      if (program.getSymName() != ("rank_" + llvm::Twine(r)).str())
+        return error("plan.program @" + program.getSymName() +
+                     " is not @rank_" + llvm::Twine(r) +
+                     " (one program per rank, in rank order)");
+  llvm::StringSet<> seen;
+  for (plan::ProgramOp program : programs) {
+    schema::RankPart p;
+    if (llvm::Error e = rankPartOf(program, p, m.program, seen))
+      return std::move(e);
+    if (programs.size() > 1)
+      m.ranks.push_back(std::move(p));
+    else
+      m.ranks = {std::move(p)};
+  }
+  plan::ProgramOp first = programs.front();
+  m.maxBatchTokens = first.getMaxTokens();
+  m.vocabSize = first.getVocabSize();
+  schema::Manifest own = m.forRank(0);
+  if (programs.size() == 1)
+    own.ranks.clear();
+  m = std::move(own);
   if (tfm::ModelAttr model = tfm::dialect(module.getContext())
                                  .getModelAttrHelper()
                                  .getAttr(module)) {
@@ -235,6 +276,8 @@ llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
   schema::Manifest &m = *manifest;
   m.cpu = options.cpu;
   m.maxSeqLen = options.maxSeqLen;
+  m.tp = options.tp;
+  m.pp = options.pp;
 
   // What is left for LLVM: the kernels alone.
   stripPlan(module);
@@ -269,8 +312,10 @@ llvm::Error writeCUDAArtifact(ModuleOp module, const ArtifactOptions &options,
   m.target = schema::Target::Cuda;
   m.arch = options.arch;
   m.maxSeqLen = options.maxSeqLen;
+  m.tp = options.tp;
+  m.pp = options.pp;
   for (const schema::PlanEntry &e : m.plan)
-    if (!e.threads)
+    if (e.kind == schema::EntryKind::Launch && !e.threads)
       return error("plan entry for kernel '" + e.kernel +
                    "' has no threads per block (not lowered for CUDA?)");
 

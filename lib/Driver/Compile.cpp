@@ -4,6 +4,7 @@
 #include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Dialect/Transformer/IR/StepSignature.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
+#include "llmc/Dialect/Transformer/Transforms/Passes.h"
 #include "llmc/Driver/ArtifactWriter.h"
 #include "llmc/Driver/Report.h"
 #include "llmc/Import/HFImporter.h"
@@ -11,6 +12,7 @@
 #include "llmc/Target/CUDA/Emit.h"
 #include "llmc/Target/CUDA/Pipelines.h"
 
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/Pass.h"
@@ -66,6 +68,58 @@ int64_t defaultMaxSeqLen(ModuleOp module) {
       extension = std::max(extension, r.getRope().getFactorValue());
   });
   return static_cast<int64_t>(positions * extension);
+}
+
+/// Moves rank `r`'s program and kernels into `into`: a kernel identical to
+/// one `into` has (same body and types) is shared, others are renamed when
+/// their name is taken.
+void mergeRankModule(ModuleOp into, ModuleOp from, int64_t r) {
+  auto kernelAttr = plan::dialect(into.getContext()).getKernelAttrHelper();
+  auto textOf = [](func::FuncOp f) {
+    std::string name = f.getSymName().str(), text;
+    f.setSymName("k");
+    llvm::raw_string_ostream os(text);
+    f->print(os, OpPrintingFlags().useLocalScope());
+    f.setSymName(name);
+    return text;
+  };
+  llvm::StringMap<std::string> byText;
+  SymbolTable symbols(into);
+  for (auto f : into.getOps<func::FuncOp>())
+    if (kernelAttr.isAttrPresent(f))
+      byText[textOf(f)] = f.getSymName().str();
+  llvm::StringMap<std::string> renamed;
+  for (auto f : llvm::make_early_inc_range(from.getOps<func::FuncOp>())) {
+    if (!kernelAttr.isAttrPresent(f))
+      continue;
+    std::string text = textOf(f);
+    std::string old = f.getSymName().str();
+    auto it = byText.find(text);
+    if (it != byText.end()) {
+      renamed[old] = it->second;
+      f.erase();
+      continue;
+    }
+    std::string name = old;
+    for (int n = 0; symbols.lookup(name); ++n)
+      name = llvm::formatv("{0}_r{1}{2}", old, r,
+                           n ? "_" + std::to_string(n) : std::string())
+                 .str();
+    f.setSymName(name);
+    renamed[old] = name;
+    byText[text] = name;
+    f->moveBefore(into.getBody(), into.getBody()->end());
+    symbols.insert(f);
+  }
+  for (auto program :
+       llvm::make_early_inc_range(from.getOps<plan::ProgramOp>())) {
+    program.walk([&](plan::LaunchOp l) {
+      l.setKernelAttr(FlatSymbolRefAttr::get(
+          into.getContext(),
+          renamed.lookup(l.getKernel().getLeafReference().getValue())));
+    });
+    program->moveBefore(into.getBody(), into.getBody()->end());
+  }
 }
 
 } // namespace
@@ -147,51 +201,108 @@ Error compile(const CompileOptions &opts) {
                                     "tokens but --kv-block-size is {2}",
                                     opts.input, blockSize, opts.kvBlockSize));
 
-  // One pass manager runs the target's named pipeline, as far as --emit
-  // asks; llmc-opt --llmc-cpu-pipeline replays the same passes.
-  PassManager pm(&ctx);
-  if (opts.printIRAfterAll || !opts.printIRAfter.empty()) {
-    ctx.disableMultithreading();
-    std::vector<std::string> only = opts.printIRAfter;
-    bool all = opts.printIRAfterAll;
-    pm.enableIRPrinting(
-        [](Pass *, Operation *) { return false; },
-        [only, all](Pass *pass, Operation *) {
-          return all || llvm::is_contained(only, pass->getArgument().str());
-        },
-        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
-  }
-  if (opts.timing)
-    pm.enableTiming();
+  if (opts.tp < 1 || opts.pp < 1)
+    return inputError(llvm::formatv("--tp {0} --pp {1}: both must be at least "
+                                    "1",
+                                    opts.tp, opts.pp));
+  if (opts.pp > 1)
+    return inputError(llvm::formatv(
+        "--pp {0}: pipeline parallelism is not implemented yet (use --tp)",
+        opts.pp));
+  int64_t world = opts.tp * opts.pp;
+
+  // Pass managers run the target's named pipelines, as far as --emit asks;
+  // llmc-opt --llmc-cpu-pipeline replays the same passes.
   std::optional<llvm::json::Object> report;
-  if (!opts.reportPath.empty() || opts.printKernels)
-    pm.addInstrumentation(std::make_unique<ReportHook>(report));
-  if (cuda) {
-    CUDAPipelineOptions pipeline;
-    pipeline.fuse = opts.fuse;
-    pipeline.arch = opts.arch;
-    pipeline.maxTokens = opts.maxBatchTokens;
-    pipeline.threads = opts.cudaThreads;
-    buildCUDAPlanPipeline(pm, pipeline);
-    if (opts.emit != EmitKind::Plan) {
-      buildCUDAKernelPipeline(pm, pipeline);
-      if (opts.emit != EmitKind::Loops)
-        buildCUDANVVMPipeline(pm, pipeline);
+  auto configure = [&](PassManager &pm, bool withReport) {
+    if (opts.printIRAfterAll || !opts.printIRAfter.empty()) {
+      ctx.disableMultithreading();
+      std::vector<std::string> only = opts.printIRAfter;
+      bool all = opts.printIRAfterAll;
+      pm.enableIRPrinting(
+          [](Pass *, Operation *) { return false; },
+          [only, all](Pass *pass, Operation *) {
+            return all || llvm::is_contained(only, pass->getArgument().str());
+          },
+          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
     }
-  } else {
-    CPUPipelineOptions pipeline;
-    pipeline.fuse = opts.fuse;
-    pipeline.cpu = opts.cpu;
-    pipeline.maxTokens = opts.maxBatchTokens;
-    buildCPUPlanPipeline(pm, pipeline);
-    if (opts.emit != EmitKind::Plan) {
-      buildCPUKernelPipeline(pm, pipeline);
+    if (opts.timing)
+      pm.enableTiming();
+    if (withReport && (!opts.reportPath.empty() || opts.printKernels))
+      pm.addInstrumentation(std::make_unique<ReportHook>(report));
+  };
+  CUDAPipelineOptions cudaPipeline;
+  cudaPipeline.fuse = opts.fuse;
+  cudaPipeline.arch = opts.arch;
+  cudaPipeline.maxTokens = opts.maxBatchTokens;
+  cudaPipeline.threads = opts.cudaThreads;
+  CPUPipelineOptions cpuPipeline;
+  cpuPipeline.fuse = opts.fuse;
+  cpuPipeline.cpu = opts.cpu;
+  cpuPipeline.maxTokens = opts.maxBatchTokens;
+  auto addPlan = [&](PassManager &pm) {
+    if (cuda)
+      buildCUDAPlanPipeline(pm, cudaPipeline);
+    else
+      buildCPUPlanPipeline(pm, cpuPipeline);
+  };
+  auto addLowering = [&](PassManager &pm) {
+    if (cuda) {
+      buildCUDAKernelPipeline(pm, cudaPipeline);
+      if (opts.emit != EmitKind::Loops)
+        buildCUDANVVMPipeline(pm, cudaPipeline);
+    } else {
+      buildCPUKernelPipeline(pm, cpuPipeline);
       if (opts.emit != EmitKind::Loops)
         buildCPULLVMPipeline(pm);
     }
-  }
-  if (failed(pm.run(*module)))
+  };
+  auto failed = [&]() {
     return inputError(opts.input + ": compiling the step failed (see above)");
+  };
+
+  if (world == 1) {
+    PassManager pm(&ctx);
+    configure(pm, /*withReport=*/true);
+    addPlan(pm);
+    if (opts.emit != EmitKind::Plan)
+      addLowering(pm);
+    if (mlir::failed(pm.run(*module)))
+      return failed();
+  } else {
+    // One plan per rank, from its own copy of the step; then one module
+    // with every rank's program and the kernels they share.
+    OwningOpRef<ModuleOp> merged;
+    for (int64_t r = 0; r < world; ++r) {
+      OwningOpRef<ModuleOp> rank = module->clone();
+      FailureOr<tfm::StepSignature> s = tfm::StepSignature::find(*rank);
+      s->getFunc().setSymName(("rank_" + llvm::Twine(r)).str());
+      PassManager pm(&ctx);
+      configure(pm, /*withReport=*/r == 0);
+      ShardTensorParallelOptions shard;
+      shard.tp = opts.tp;
+      shard.rank = r % opts.tp;
+      pm.addPass(createShardTensorParallel(shard));
+      addPlan(pm);
+      if (mlir::failed(pm.run(*rank)))
+        return inputError(llvm::formatv("{0}: compiling rank {1} of --tp {2} "
+                                        "failed (see above)",
+                                        opts.input, r, opts.tp)
+                              .str());
+      if (!merged)
+        merged = std::move(rank);
+      else
+        mergeRankModule(*merged, *rank, r);
+    }
+    module = std::move(merged);
+    if (opts.emit != EmitKind::Plan) {
+      PassManager pm(&ctx);
+      configure(pm, /*withReport=*/false);
+      addLowering(pm);
+      if (mlir::failed(pm.run(*module)))
+        return failed();
+    }
+  }
 
   auto writeReport = [&]() -> Error {
     if (!report)
@@ -220,6 +331,8 @@ Error compile(const CompileOptions &opts) {
   artifact.cpu = opts.cpu;
   artifact.arch = opts.arch;
   artifact.maxSeqLen = maxSeqLen;
+  artifact.tp = opts.tp;
+  artifact.pp = opts.pp;
   if (!cuda) {
     if (Error e = writeReport())
       return e;

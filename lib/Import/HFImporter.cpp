@@ -257,8 +257,10 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
   if (cfg.arch == Architecture::GPT2) {
     Value wte = gpt2Weight("wte.weight", {V, H});
     Value wpe = gpt2Weight("wpe.weight", {cfg.maxPositions, H});
-    Value tok = tfm::EmbeddingOp::create(b, loc, rows({H}), wte, tokenIds);
-    Value pos = tfm::EmbeddingOp::create(b, loc, rows({H}), wpe, positions);
+    Value tok = tfm::EmbeddingOp::create(b, loc, rows({H}), wte, tokenIds,
+                                         IntegerAttr());
+    Value pos = tfm::EmbeddingOp::create(b, loc, rows({H}), wpe, positions,
+                                         IntegerAttr());
     h = tfm::AddOp::create(b, loc, tok, pos);
     for (int64_t l = 0; l < cfg.layers; ++l)
       h = inLayer(l, [&] { return gpt2Layer(l, h); });
@@ -270,7 +272,8 @@ OwningOpRef<ModuleOp> StepBuilder::build() {
     headWeight = cfg.tiedEmbeddings ? wte : weight("lm_head.weight", {V, H});
   } else {
     Value embed = weight("model.embed_tokens.weight", {V, H});
-    h = tfm::EmbeddingOp::create(b, loc, rows({H}), embed, tokenIds);
+    h = tfm::EmbeddingOp::create(b, loc, rows({H}), embed, tokenIds,
+                                 IntegerAttr());
     for (int64_t l = 0; l < cfg.layers; ++l)
       h = inLayer(l, [&] { return llamaLayer(l, h); });
     // Logits only for the rows that sample: norm and LM head after the

@@ -139,7 +139,7 @@ TEST(ArtifactSchema, NamesTheBrokenField) {
   EXPECT_EQ(
       readError(edited([](auto &j) { j["format_version"] = 1; })),
       "m.json: field 'format_version': artifact format 1 but this llm-run "
-      "reads formats 2 to 3; recompile the model with a matching llmc");
+      "reads formats 2 to 4; recompile the model with a matching llmc");
   EXPECT_EQ(readError(edited([](auto &j) { j["target"] = "tpu"; })),
             "m.json: field 'target': unknown target 'tpu'");
   EXPECT_EQ(
@@ -158,9 +158,9 @@ TEST(ArtifactSchema, NamesTheBrokenField) {
             "m.json: field 'plan[0].args[1].shape': unknown step dimension "
             "'rows'");
   EXPECT_EQ(
-      readError(edited([](auto &j) { j["plan"][0]["kind"] = "all_reduce"; })),
+      readError(edited([](auto &j) { j["plan"][0]["kind"] = "broadcast"; })),
       "m.json: field 'plan[0].kind': unknown plan entry kind "
-      "'all_reduce'");
+      "'broadcast'");
   EXPECT_EQ(readError(edited([](auto &j) {
               j["weights"]["tensors"][1]["parts"][1]["shape"][1] = 3;
             })),

@@ -70,6 +70,12 @@ int main(int argc, char **argv) {
   cl::opt<std::string> report(
       "report", cl::desc("write the compile report (kernels, memory) as JSON"),
       cl::value_desc("FILE.json"), cl::cat(cat));
+  cl::opt<int64_t> tp("tp",
+                      cl::desc("tensor-parallel ranks (default 1): one plan "
+                               "per rank, weights sharded Megatron-style"),
+                      cl::init(1));
+  cl::opt<int64_t> pp("pp", cl::desc("pipeline-parallel stages (default 1)"),
+                      cl::init(1));
   cl::opt<bool> printKernels(
       "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
@@ -95,6 +101,8 @@ int main(int argc, char **argv) {
   opts.fuse = !noFuse;
   opts.reportPath = report;
   opts.printKernels = printKernels;
+  opts.tp = tp;
+  opts.pp = pp;
   int rc = 0;
   llvm::handleAllErrors(
       llmc::compile(opts),

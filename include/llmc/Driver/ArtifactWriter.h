@@ -25,6 +25,9 @@ struct ArtifactOptions {
   std::string cpu;
   std::string arch; // cuda
   int64_t maxSeqLen = 0;
+  /// Parallel builds: the degrees (the module has one plan.program per
+  /// rank).
+  int64_t tp = 1, pp = 1;
 };
 
 struct CUDABinary;

@@ -31,6 +31,8 @@ struct CompileOptions {
   bool fuse = true;                      // false: --no-fuse
   std::string reportPath;                // --report FILE.json
   bool printKernels = false;             // --print-kernels (stdout)
+  int64_t tp = 1;                        // tensor-parallel ranks
+  int64_t pp = 1;                        // pipeline-parallel stages
 };
 
 /// An error the user caused (bad config, bad flag): exit code 2.

@@ -27,8 +27,39 @@ struct EmbeddingLowering : KernelPattern<tfm::EmbeddingOp> {
 
   LogicalResult lower(tfm::EmbeddingOp e, const KernelBuffers &k,
                       LoopBuilder &b, Value begin, Value end) const override {
-    gatherRows(b, k.of(e.getTable()), k.of(e.getIds()), k.results[0],
-               /*ranged=*/0, begin, end);
+    std::optional<int64_t> start = e.getVocabStart();
+    if (!start) {
+      gatherRows(b, k.of(e.getTable()), k.of(e.getIds()), k.results[0],
+                 /*ranged=*/0, begin, end);
+      return success();
+    }
+    // A part of the vocabulary: ids outside it give zero rows.
+    Value table = k.of(e.getTable()), ids = k.of(e.getIds());
+    Value out = k.results[0];
+    OpBuilder &ob = b.builder();
+    Location loc = b.getLoc();
+    b.loopNest(
+        {b.dim(ids, 0), b.dim(table, 1)},
+        [&](ValueRange iv) {
+          Value row = arith::SubIOp::create(ob, loc, b.loadIndex(ids, {iv[0]}),
+                                            b.idx(*start));
+          Value ge = arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::sge,
+                                           row, b.idx(0));
+          Value lt = arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::slt,
+                                           row, b.dim(table, 0));
+          Value in = arith::AndIOp::create(ob, loc, ge, lt);
+          auto ifOp = scf::IfOp::create(ob, loc, TypeRange{ob.getF32Type()}, in,
+                                        /*withElseRegion=*/true);
+          {
+            OpBuilder::InsertionGuard g(ob);
+            ob.setInsertionPointToStart(ifOp.thenBlock());
+            scf::YieldOp::create(ob, loc, b.load(table, {row, iv[1]}));
+            ob.setInsertionPointToStart(ifOp.elseBlock());
+            scf::YieldOp::create(ob, loc, b.f32(0));
+          }
+          b.store(ifOp.getResult(0), out, iv);
+        },
+        /*ranged=*/0, begin, end);
     return success();
   }
 };

@@ -82,6 +82,11 @@ std::optional<Same> sameAs(Operation *op, unsigned r, int64_t d) {
       .Case<tfm::AttentionOp>([&](tfm::AttentionOp a) -> R {
         return Same{a.getQuery(), d};
       })
+      .Case<tfm::AllGatherOp>([&](tfm::AllGatherOp g) -> R {
+        if (d == static_cast<int64_t>(g.getAxis()))
+          return std::nullopt;
+        return Same{g.getInput(), d};
+      })
       .Case<tfm::ArgmaxOp>([&](tfm::ArgmaxOp a) -> R {
         return Same{a.getLogits(), d};
       })

@@ -271,10 +271,25 @@ LogicalResult PlanBuilder::run() {
   for (Operation &op : body.without_terminator()) {
     if (isa<tfm::WeightOp, tfm::ReshapeOp>(op))
       continue;
-    if (isa<tfm::SampleOp, tfm::AllReduceOp, tfm::SendOp, tfm::RecvOp>(op))
+    if (isa<tfm::SampleOp, tfm::SendOp, tfm::RecvOp>(op))
       return op.emitOpError()
-             << "is not supported by a single-rank plan (sampling runs in "
-                "the runtime; collectives need a parallel build)";
+             << "has no plan entry (sampling runs in the runtime; "
+                "pipeline stages are not planned yet)";
+    if (isa<tfm::AllReduceOp, tfm::AllGatherOp>(op)) {
+      // A collective: the communicator's, on the input and result buffers.
+      FailureOr<plan::BufferAttr> in = bufferOf(op.getOperand(0));
+      FailureOr<plan::BufferAttr> out = bufferOf(op.getResult(0));
+      if (failed(in) || failed(out))
+        return failure();
+      auto gather = dyn_cast<tfm::AllGatherOp>(op);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(launches);
+      plan::CollectiveOp::create(
+          b, op.getLoc(), gather ? "all_gather" : "all_reduce",
+          b.getArrayAttr({*in, *out}),
+          gather ? b.getI64IntegerAttr(gather.getAxis()) : IntegerAttr());
+      continue;
+    }
     auto config = tfmDialect.getKernelConfigAttrHelper().getAttr(&op);
     if (!config)
       return op.emitOpError() << "has no kernel configuration (run a target's "

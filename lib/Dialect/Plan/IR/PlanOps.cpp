@@ -306,8 +306,21 @@ LogicalResult ProgramOp::verify() {
       return emitOpError() << "kv_caches must be tensor<?xBxHxDxf32> types";
   }
   for (Operation &op : getBlock())
-    if (!isa<LaunchOp>(op))
+    if (!isa<LaunchOp, CollectiveOp>(op))
       return op.emitOpError() << "is not a plan entry";
+  return success();
+}
+
+LogicalResult CollectiveOp::verify() {
+  StringRef kind = getKind();
+  if (kind != "all_reduce" && kind != "all_gather")
+    return emitOpError() << "kind '" << kind
+                         << "' is not all_reduce or all_gather";
+  if (getArgs().size() != 2)
+    return emitOpError() << "takes two buffers (input, output), got "
+                         << getArgs().size();
+  if ((kind == "all_gather") != getAxis().has_value())
+    return emitOpError() << "axis is required by all_gather and only by it";
   return success();
 }
 

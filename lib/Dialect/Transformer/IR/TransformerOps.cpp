@@ -123,6 +123,8 @@ LogicalResult EmbeddingOp::verify() {
       failed(expectSameElementType(op, getResult(), "result", getTable(),
                                    "table")))
     return failure();
+  if (std::optional<int64_t> start = getVocabStart(); start && *start < 0)
+    return emitOpError() << "vocab_start must be >= 0, got " << *start;
   return success();
 }
 
@@ -610,6 +612,32 @@ LogicalResult GatherLastTokensOp::verify() {
 //===----------------------------------------------------------------------===//
 // Parallelism
 //===----------------------------------------------------------------------===//
+
+LogicalResult AllGatherOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  int64_t axis = getAxis(), group = getGroup();
+  if (group < 1)
+    return emitOpError() << "group must be at least 1, got " << group;
+  if (axis < 0 || axis >= in.getRank())
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << in.getRank();
+  if (out.getRank() != in.getRank() ||
+      out.getElementType() != in.getElementType())
+    return emitOpError() << "result " << out << " must have the rank and "
+                         << "element type of the input " << in;
+  for (int64_t d = 0; d < in.getRank(); ++d) {
+    int64_t want = in.getDimSize(d);
+    if (d == axis && !ShapedType::isDynamic(want))
+      want *= group;
+    if (out.getDimSize(d) != want)
+      return emitOpError() << "result dimension " << d << " is "
+                           << out.getDimSize(d) << " but expected " << want
+                           << (d == axis ? " (the input's times the group)"
+                                         : " (the input's)");
+  }
+  return success();
+}
 
 LogicalResult SendOp::verify() {
   if (auto peer = static_cast<int64_t>(getPeer()); peer < 0)

@@ -178,4 +178,23 @@ def Plan_LaunchOp : Plan_Op<"launch", [HasParent<"ProgramOp">,
   let hasVerifier = 1;
 }
 
+def Plan_CollectiveOp : Plan_Op<"collective", [HasParent<"ProgramOp">]> {
+  let summary = "a collective over the tensor-parallel group";
+  let description = [{
+    Runs the runtime's communicator on buffers (no kernel): `all_reduce`
+    sums `args[0]` over the ranks into `args[1]`; `all_gather` concatenates
+    the ranks' `args[0]` along `axis` into `args[1]`. Every rank of the
+    group issues the same collectives in the same order.
+
+    ```mlir
+    plan.collective "all_reduce" [#plan.buffer<...>, #plan.buffer<...>]
+    ```
+  }];
+  let arguments = (ins StrAttr:$kind,
+                       TypedArrayAttrBase<Plan_BufferAttr, "buffers">:$args,
+                       OptionalAttr<I64Attr>:$axis);
+  let assemblyFormat = "$kind $args attr-dict";
+  let hasVerifier = 1;
+}
+
 #endif // LLMC_DIALECT_PLAN_IR_PLANOPS_TD

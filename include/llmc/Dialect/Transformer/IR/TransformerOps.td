@@ -47,8 +47,14 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
   let description = [{
     `result[t, :] = table[ids[t], :]` for a table `[vocab, hidden]` and ids
     `[tokens]`; the result is `[tokens, hidden]`.
+
+    With `vocab_start` the table holds only rows `[vocab_start, vocab_start
+    + rows)` of the vocabulary (one tensor-parallel rank's part):
+    `result[t, :] = table[ids[t] - vocab_start, :]` for ids in that range,
+    and zeros for the others, so that the ranks' results sum to the lookup.
   }];
-  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IntTensor:$ids);
+  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IntTensor:$ids,
+                       OptionalAttr<I64Attr>:$vocab_start);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat =
       "$table `,` $ids attr-dict `:` functional-type(operands, results)";
@@ -406,6 +412,21 @@ def Tfm_AllReduceOp : Tfm_Op<"all_reduce",
                                          "ReduceKind::Sum">:$kind);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfm_AllGatherOp : Tfm_Op<"all_gather",
+    [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "concatenate a tensor's parts across the tensor-parallel group";
+  let description = [{
+    Every rank contributes its `input` and receives all ranks' inputs
+    concatenated along `axis`, in rank order: the result's `axis` dimension
+    is `group` times the input's. Ordered like `tfm.all_reduce`.
+  }];
+  let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$axis, I64Attr:$group);
+  let results = (outs Tfm_FloatTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 def Tfm_SendOp : Tfm_Op<"send", [MemoryEffects<[MemWrite]>]> {

@@ -35,6 +35,45 @@ def PlanMemory : Pass<"tfm-plan-memory", "mlir::ModuleOp"> {
   ];
 }
 
+def ShardTensorParallel : Pass<"tfm-shard-tensor-parallel", "mlir::ModuleOp"> {
+  let summary = "Rewrite the step into one tensor-parallel rank's part "
+                "(Megatron-style)";
+  let description = [{
+    Rewrites the (unfused) step function into what rank `rank` of `tp`
+    tensor-parallel ranks computes; the driver runs it once per rank on a
+    copy of the step. Which linears split their output (column-parallel)
+    and which their input (row-parallel) follows from the dataflow, not
+    from names:
+
+    - a linear whose output only reaches attention heads, KV caches,
+      pointwise ops with other such values, and the input of another linear
+      is column-parallel: its weight and bias keep rank `rank`'s rows;
+    - a linear whose input is split is row-parallel: its weight keeps the
+      matching columns, its bias stays on rank 0 only, and its output is a
+      partial sum; an `tfm.all_reduce` is inserted before the first value
+      that needs the whole sum (the residual add);
+    - attention heads split evenly (`heads % tp == 0`); KV heads split when
+      `kv_heads % tp == 0`, and are replicated when `tp % kv_heads == 0`
+      (rank r holds KV head `r * kv_heads / tp`, the one its query heads
+      read); a `tfm.split` of a column-parallel output (GPT-2's fused QKV)
+      becomes one column-parallel linear per part;
+    - the token embedding is vocab-parallel (each rank holds `vocab / tp`
+      rows, `vocab_start` set, followed by an all-reduce) and so is the LM
+      head (followed by a `tfm.all_gather` of the logits) when `tp` divides
+      the vocabulary; otherwise both stay whole on every rank.
+
+    Weights stay weight-free recipes: each sharded weight's `#tfm.recipe`
+    gets `shard = <axis, index, count>`. A degree that divides none of
+    these in a supported way is an error naming the weight and the numbers.
+  }];
+  let options = [
+    Option<"tp", "tp", "int64_t", /*default=*/"1",
+           "tensor-parallel ranks">,
+    Option<"rank", "rank", "int64_t", /*default=*/"0",
+           "the rank whose part to build, in [0, tp)">
+  ];
+}
+
 def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
   let summary = "Merge projections of one input (Q/K/V, gate/up) into one "
                 "linear";
