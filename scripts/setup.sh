@@ -13,6 +13,7 @@ PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev
   pkg-config clang-format python3-numpy libcpp-httplib-dev
+  libopenmpi-dev openmpi-bin
 )
 if [ "$TEST" = 1 ]; then PACKAGES+=(chromium); fi
 

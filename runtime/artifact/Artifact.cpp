@@ -62,9 +62,35 @@ void checkPlan(const Manifest &m, const std::string &path) {
     fail("{}: field 'plan': no launches", path);
   for (size_t i = 0; i < m.plan.size(); ++i) {
     const schema::PlanEntry &e = m.plan[i];
-    if (std::find(m.program.kernels.begin(), m.program.kernels.end(),
-                  e.kernel) == m.program.kernels.end())
+    if (e.kind != schema::EntryKind::Launch) {
+      // A collective: input and output of one dtype, in the arena or the
+      // output; all-gather's output `tp` times the input along `axis`.
+      if (m.ranks.empty())
+        bad(i, fmt::format("a {} in an artifact of one rank",
+                           schema::nameOf(e.kind)));
+      if (e.args.size() != 2)
+        bad(i, "a collective takes two buffers (input, output)");
+      for (const schema::BufferRef &b : e.args)
+        if (b.space != BufferSpace::Arena && b.space != BufferSpace::Output)
+          bad(i, "collectives read and write the arena or the logits");
+      const auto &in = e.args[0].shape, &out = e.args[1].shape;
+      bool shapesOk = in.size() == out.size();
+      for (size_t d = 0; shapesOk && d < in.size(); ++d) {
+        bool gathered = e.kind == schema::EntryKind::AllGather &&
+                        static_cast<int64_t>(d) == e.axis;
+        shapesOk = gathered ? !in[d].symbol && !out[d].symbol &&
+                                  out[d].size == in[d].size * m.tp
+                            : in[d] == out[d];
+      }
+      if (!shapesOk ||
+          (e.kind == schema::EntryKind::AllGather &&
+           (e.axis < 0 || e.axis >= static_cast<int64_t>(in.size()))))
+        bad(i, fmt::format("{} of {} into {} (tp {})", schema::nameOf(e.kind),
+                           shapeStr(in), shapeStr(out), m.tp));
+    } else if (std::find(m.program.kernels.begin(), m.program.kernels.end(),
+                         e.kernel) == m.program.kernels.end()) {
       bad(i, fmt::format("kernel '{}' is not in program.kernels", e.kernel));
+    }
     if (e.extent.scale < 1)
       bad(i, "a launch needs at least one work item per step size");
     for (size_t a = 0; a < e.args.size(); ++a) {
@@ -142,16 +168,23 @@ Manifest parseManifest(const std::string &text, const std::string &path) {
     throw Error(e.what());
   }
   checkPlan(m, path);
+  for (size_t r = 0; r < m.ranks.size(); ++r)
+    checkPlan(m.forRank(static_cast<int64_t>(r)),
+              fmt::format("{} (rank {})", path, r));
   return m;
 }
 
-Artifact::Artifact(const std::string &dir) : dir_(dir) {
+Artifact::Artifact(const std::string &dir, int64_t rank) : dir_(dir) {
   if (!fs::is_directory(dir))
     fail("{}: not an artifact directory (llmc -o writes one)", dir);
   std::string manifestPath = (fs::path(dir) / "manifest.json").string();
   if (!fs::exists(manifestPath))
     fail("{}: missing (not an llmc artifact?)", manifestPath);
   manifest_ = parseManifest(readFile(manifestPath), manifestPath);
+  if (rank < 0 || rank >= manifest_.worldSize())
+    fail("{}: rank {} of an artifact built for {} rank(s) (--tp {} --pp {})",
+         dir, rank, manifest_.worldSize(), manifest_.tp, manifest_.pp);
+  manifest_ = manifest_.forRank(rank);
   const std::string &lib = manifest_.program.library;
   if (lib.empty() || lib.find('/') != std::string::npos)
     fail("{}: field 'program.library': '{}' is not a file name in the "

@@ -20,8 +20,10 @@ using schema::Manifest;
 
 class Artifact {
 public:
-  /// Loads `dir`; throws rt::Error naming the file and field on any problem.
-  explicit Artifact(const std::string &dir);
+  /// Loads `dir` as seen by `rank` (a parallel artifact's manifest()
+  /// holds that rank's plan, weights and caches); throws rt::Error naming
+  /// the file and field on any problem.
+  explicit Artifact(const std::string &dir, int64_t rank = 0);
 
   const Manifest &manifest() const { return manifest_; }
   const std::string &directory() const { return dir_; }

@@ -115,9 +115,14 @@ std::unique_ptr<Device> createDevice(const Artifact &artifact,
                                      const DeviceOptions &options) {
   switch (artifact.manifest().target) {
   case schema::Target::Cpu:
-    return createCpuDevice(artifact, options.threads);
+    return createCpuDevice(artifact, options.threads, options.comm);
   case schema::Target::Cuda:
 #ifdef LLMC_WITH_CUDA
+    if (!artifact.manifest().ranks.empty())
+      fail("{}: a parallel cuda artifact (--tp {} --pp {}); the CUDA device "
+           "runs one rank (NCCL collectives are not wired into it yet)",
+           artifact.directory(), artifact.manifest().tp,
+           artifact.manifest().pp);
     return createCudaDevice(artifact, options.gpu);
 #else
     fail("{}: a cuda artifact, and this llm-run was built without CUDA "

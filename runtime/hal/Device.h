@@ -19,6 +19,7 @@
 namespace llmc::rt {
 
 class Artifact;
+class Communicator;
 
 /// One scheduler step's flat, ragged batch (DESIGN contract 3): T tokens of
 /// S sequences, and the R token rows that need logits.
@@ -69,6 +70,8 @@ int64_t hostMemoryAvailable();
 struct DeviceOptions {
   int threads = 1; // CPU: threads running each step
   int gpu = 0;     // CUDA: the device index
+  /// A parallel artifact's rank: the collectives' transport.
+  std::shared_ptr<Communicator> comm;
 };
 
 /// The device for the artifact's target, with its plan and kernels loaded;

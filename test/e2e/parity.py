@@ -11,6 +11,7 @@ Exits non-zero on the first mismatch, printing what differed.
 """
 import argparse
 import json
+import shlex
 import pathlib
 import subprocess
 import sys
@@ -37,6 +38,10 @@ def main():
                     help="extra llmc flag (repeatable)")
     ap.add_argument("--llm-run-arg", action="append", default=[],
                     help="extra llm-run flag (repeatable)")
+    ap.add_argument("--launcher", default="",
+                    help="command llm-run runs under, e.g. 'mpirun -np 2' "
+                         "(parallel artifacts start their ranks themselves "
+                         "without one)")
     ap.add_argument("--batch", action="store_true",
                     help="run all prompts as one batch (ragged steps) and "
                          "compare the tokens of each")
@@ -54,7 +59,8 @@ def main():
         run([args.llmc, str(model), "-o", str(art),
              f"--max-seq-len={need}"] + args.llmc_arg)
         if args.batch:
-            cmd = [args.llm_run, str(art), "--weights", str(model),
+            cmd = shlex.split(args.launcher) + [
+                   args.llm_run, str(art), "--weights", str(model),
                    "--max-tokens", "32", "--ignore-eos", "--format", "json"]
             for p in prompts:
                 ids = np.load(golden / f"p{p['index']}.prompt_ids.npy")
@@ -76,7 +82,8 @@ def main():
             want_ids = np.load(golden / f"p{i}.ids.npy").tolist()
             want_logits = np.load(golden / f"p{i}.logits.npy")
             dump = pathlib.Path(tmp) / f"p{i}.npy"
-            cmd = [args.llm_run, str(art), "--weights", str(model),
+            cmd = shlex.split(args.launcher) + [
+                   args.llm_run, str(art), "--weights", str(model),
                    "--max-tokens", str(len(want_ids)), "--ignore-eos",
                    "--format", "json", "--dump-logits", str(dump)]
             cmd += args.llm_run_arg

@@ -66,7 +66,13 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options_.threads;
   deviceOptions.gpu = options_.gpu;
+  if (options_.ranks)
+    deviceOptions.comm = std::shared_ptr<rt::Communicator>(
+        options_.ranks, &options_.ranks->comm());
   device = rt::createDevice(artifact, deviceOptions);
+  if (options_.ranks)
+    device = std::make_unique<rt::RankGroupDevice>(std::move(device),
+                                                   options_.ranks);
   if (options_.swapSpace > 0 && !device->hasSeparateMemory())
     std::cerr << "llm-run: note: --swap-space is ignored: the "
               << schema::nameOf(m.target)
@@ -84,19 +90,57 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
                                             options_.config);
 }
 
-void Session::loadWeights(const std::string &weightsDir) {
+rt::AlignedBuffer readWeights(const schema::Manifest &m,
+                              const std::string &weightsDir, int threads) {
+  // The checkpoint stays mapped only while it is converted; a rank reads
+  // (maps) only the rows and columns of its shards.
+  rt::SafeTensors checkpoint = rt::SafeTensors::openDirectory(weightsDir);
+  std::string who =
+      m.ranks.empty() ? std::string() : fmt::format(" (rank {})", m.rank);
+  rt::AlignedBuffer packed;
   {
-    // The checkpoint stays mapped only while it is converted.
-    rt::SafeTensors checkpoint = rt::SafeTensors::openDirectory(weightsDir);
-    Progress progress("llm-run: loading weights");
+    Progress progress("llm-run: loading weights" + who);
     rt::BindOptions bind;
-    bind.threads = options_.threads;
+    bind.threads = threads;
     bind.progress = std::ref(progress);
-    device->loadWeights(rt::bindWeights(artifact.manifest(), checkpoint, bind));
+    packed = rt::bindWeights(m, checkpoint, bind);
   }
+  if (!m.ranks.empty()) {
+    int64_t all = 0;
+    for (const schema::RankPart &p : m.ranks)
+      all += p.weightsBytes;
+    std::cerr << fmt::format(
+        "llm-run: rank {} of {} (tp {}, pp {}): {:.1f} "
+        "MB of weights ({:.0f}% of all ranks' {:.1f} "
+        "MB)\n",
+        m.rank, m.worldSize(), m.tp, m.pp, m.weightsBytes / 1e6,
+        100.0 * m.weightsBytes / std::max<int64_t>(all, 1), all / 1e6);
+  }
+  return packed;
+}
+
+void Session::loadWeights(const std::string &weightsDir) {
+  device->loadWeights(
+      readWeights(artifact.manifest(), weightsDir, options_.threads));
   loadSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
           .count();
+}
+
+int runRank(const std::string &artifactDir, const std::string &weightsDir,
+            const EngineOptions &options,
+            std::shared_ptr<rt::Communicator> comm) {
+  rt::Artifact artifact(artifactDir, comm->rank());
+  rt::DeviceOptions deviceOptions;
+  deviceOptions.threads = options.threads;
+  deviceOptions.gpu = options.gpu;
+  deviceOptions.comm = comm;
+  std::unique_ptr<rt::Device> device =
+      rt::createDevice(artifact, deviceOptions);
+  rt::serveRank(*device, *comm, [&] {
+    return readWeights(artifact.manifest(), weightsDir, options.threads);
+  });
+  return 0;
 }
 
 } // namespace llmc::tools

@@ -9,6 +9,7 @@
 #define LLMC_TOOLS_LLMRUN_SESSION_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/RankGroup.h"
 #include "runtime/engine/Engine.h"
 #include "runtime/engine/KvPool.h"
 #include "runtime/hal/Device.h"
@@ -28,6 +29,8 @@ struct EngineOptions {
   std::string policy = "fcfs";
   bool noPrefixCaching = false;
   double swapSpace = 0;
+  /// A parallel artifact: rank 0's end of the ranks (null for one rank).
+  std::shared_ptr<rt::RankGroup> ranks;
 };
 
 class Session {
@@ -48,6 +51,17 @@ private:
   EngineOptions options_;
   std::chrono::steady_clock::time_point start_;
 };
+
+/// The packed weights of `m` (one rank's shards) read from `weightsDir`,
+/// with progress on a terminal and a line saying how many bytes this rank
+/// holds.
+rt::AlignedBuffer readWeights(const schema::Manifest &m,
+                              const std::string &weightsDir, int threads);
+
+/// A rank other than 0 of a parallel artifact: serves rank 0's commands.
+int runRank(const std::string &artifactDir, const std::string &weightsDir,
+            const EngineOptions &options,
+            std::shared_ptr<rt::Communicator> comm);
 
 /// The artifact's tokenizer.json, or null.
 std::unique_ptr<rt::Tokenizer> loadTokenizer(const rt::Artifact &artifact);

@@ -14,11 +14,45 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <thread>
+#include <unistd.h>
 
 using namespace llmc;
 using namespace llmc::tools;
+
+namespace {
+
+/// A parallel artifact started without a launcher: its ranks, on this
+/// machine, under Open MPI's mpirun (which also ends them all when one
+/// fails). Does not return.
+int spawnRanks(int64_t world, int argc, char **argv) {
+  std::vector<std::string> args = {"mpirun", "-np", std::to_string(world),
+                                   "--bind-to", "none"};
+  if (geteuid() == 0)
+    args.push_back("--allow-run-as-root");
+  if (world > static_cast<int64_t>(std::thread::hardware_concurrency()))
+    args.push_back("--oversubscribe");
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  args.push_back(n > 0 ? std::string(self, n) : std::string(argv[0]));
+  for (int i = 1; i < argc; ++i)
+    args.push_back(argv[i]);
+  std::vector<char *> cargs;
+  for (std::string &a : args)
+    cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  std::cerr << "llm-run: starting " << world << " ranks with mpirun\n";
+  execvp("mpirun", cargs.data());
+  rt::fail("the artifact has {} ranks and llm-run was started without a "
+           "launcher, but mpirun could not be run ({}); install openmpi-bin "
+           "or start it with mpirun -np {} / srun -n {}",
+           world, std::strerror(errno), world, world);
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
   CLI::App app{"llm-run: run an llmc artifact: generate for prompts, serve "
@@ -58,6 +92,12 @@ int main(int argc, char **argv) {
                  "the weights, at most --max-seqs full-length sequences)");
   app.add_option("--kv-blocks", eo.pool.blocks,
                  "KV cache blocks (overrides --kv-memory)");
+  double collectiveTimeout = 300;
+  app.add_option("--collective-timeout", collectiveTimeout,
+                 "parallel artifacts: seconds a collective may wait for the "
+                 "other ranks before the job is ended (0: no limit)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
   app.add_option("--swap-space", eo.swapSpace,
                  "GiB of host memory for the KV of preempted sequences, on "
                  "devices with memory of their own");
@@ -172,6 +212,7 @@ int main(int argc, char **argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  std::shared_ptr<rt::Communicator> comm;
   try {
     if (*chat)
       return runChatTemplate(artifactDir, templatePath, messages,
@@ -179,13 +220,42 @@ int main(int argc, char **argv) {
     if (weightsDir.empty())
       rt::fail("--weights DIR is required (the model directory with the "
                "safetensors weights)");
+    // A parallel artifact: one process per rank, from a launcher or
+    // spawned here; rank 0 goes on below, the others serve it.
+    int64_t world = rt::Artifact(artifactDir).manifest().worldSize();
+    if (world > 1 && !rt::launchedWithRanks())
+      return spawnRanks(world, argc, argv);
+    if (rt::launchedWithRanks()) {
+      comm = rt::createMpiCommunicator(collectiveTimeout);
+      if (comm->size() != world)
+        rt::fail("{}: the artifact has {} rank(s) (llmc --tp/--pp) but the "
+                 "job has {} (mpirun -np / srun -n)",
+                 artifactDir, world, comm->size());
+      if (world > 1) {
+        if (!app.count("--threads"))
+          eo.threads = std::max(
+              1, static_cast<int>(std::thread::hardware_concurrency()) /
+                     comm->localSize());
+        if (comm->rank() != 0)
+          return runRank(artifactDir, weightsDir, eo, comm);
+        eo.ranks = std::make_shared<rt::RankGroup>(comm);
+      }
+    }
     if (*serve)
       return runServe(artifactDir, weightsDir, eo, sa);
     if (*batch)
       return runBatch(artifactDir, weightsDir, eo, ba);
     return runGenerate(artifactDir, weightsDir, eo, ga);
   } catch (const rt::Error &e) {
-    std::cerr << "llm-run: error: " << e.what() << std::endl;
+    std::cerr << "llm-run: error"
+              << (comm && comm->size() > 1
+                      ? " (rank " + std::to_string(comm->rank()) + ")"
+                      : std::string())
+              << ": " << e.what() << std::endl;
+    // The other ranks wait for rank 0 or meet this one in a collective:
+    // end them all.
+    if (comm && comm->size() > 1)
+      comm->abort(1);
     return 1;
   } catch (const std::bad_alloc &) {
     std::cerr << "llm-run: error: out of memory" << std::endl;

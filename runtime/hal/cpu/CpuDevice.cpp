@@ -1,6 +1,7 @@
 //===- CpuDevice.cpp - run an artifact's plan on the CPU ------------------===//
 #include "runtime/hal/cpu/CpuDevice.h"
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/Communicator.h"
 #include "runtime/hal/PlanBinding.h"
 #include "runtime/support/Error.h"
 
@@ -13,15 +14,26 @@ using schema::BufferSpace;
 CpuDevice::CpuDevice(
     const schema::Manifest &manifest,
     const std::function<KernelFn(const std::string &)> &resolve, int threads,
-    std::shared_ptr<void> keepAlive)
+    std::shared_ptr<void> keepAlive, std::shared_ptr<Communicator> comm)
     : manifest_(manifest), keepAlive_(std::move(keepAlive)),
-      arena_(manifest.arenaBytes), pool_(threads), barrier_(pool_.size()) {
+      comm_(std::move(comm)), arena_(manifest.arenaBytes), pool_(threads),
+      barrier_(pool_.size()) {
   std::unordered_map<std::string, KernelFn> kernels;
   for (const std::string &name : manifest.program.kernels)
     kernels[name] = resolve(name);
   for (const schema::PlanEntry &e : manifest.plan) {
     Launch l;
-    l.fn = kernels.at(e.kernel);
+    l.kind = e.kind;
+    l.axis = e.axis;
+    if (e.kind == schema::EntryKind::Launch) {
+      l.fn = kernels.at(e.kernel);
+    } else if (!comm_ || comm_->size() != manifest.tp) {
+      fail("the plan has a {} over {} tensor-parallel ranks, and this device "
+           "has {}",
+           schema::nameOf(e.kind), manifest.tp,
+           comm_ ? fmt::format("{} ranks", comm_->size())
+                 : std::string("no communicator"));
+    }
     l.args = e.args;
     l.extent = e.extent;
     l.pointers.resize(e.args.size());
@@ -79,6 +91,12 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   int threads = pool_.size();
   pool_.run([&](int tid) {
     for (const Launch &l : launches_) {
+      if (l.kind != schema::EntryKind::Launch) {
+        if (tid == 0)
+          collective(l);
+        barrier_.wait();
+        continue;
+      }
       auto [begin, end] = shareOf(l.bound.items, tid, threads);
       if (begin < end)
         l.fn(l.pointers.data(), l.bound.sizes.data(), begin, end);
@@ -87,7 +105,44 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   });
 }
 
-std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads) {
+void CpuDevice::collective(const Launch &l) {
+  // Element counts from the bound dynamic sizes, in argument order.
+  const std::vector<int64_t> &sizes = l.bound.sizes;
+  size_t next = 0;
+  auto dims = [&](const schema::BufferRef &b) {
+    std::vector<int64_t> d;
+    for (const schema::Dim &x : b.shape)
+      d.push_back(x.symbol ? sizes.at(next++) : x.size);
+    return d;
+  };
+  std::vector<int64_t> in = dims(l.args[0]);
+  (void)dims(l.args[1]);
+  size_t n = 1;
+  for (int64_t d : in)
+    n *= static_cast<size_t>(d);
+  auto *src = static_cast<float *>(l.pointers[0]);
+  auto *dst = static_cast<float *>(l.pointers[1]);
+  if (l.kind == schema::EntryKind::AllReduce) {
+    comm_->allReduceSum(src, dst, n);
+    return;
+  }
+  // all_gather: rank-major parts, then each rank's part into its place
+  // along the axis.
+  int ranks = comm_->size();
+  gathered_.resize(n * ranks);
+  comm_->allGather(src, gathered_.data(), n);
+  size_t outer = 1, inner = 1;
+  for (size_t d = 0; d < in.size(); ++d)
+    (static_cast<int64_t>(d) < l.axis ? outer : inner) *=
+        static_cast<size_t>(in[d]);
+  for (int q = 0; q < ranks; ++q)
+    for (size_t o = 0; o < outer; ++o)
+      std::memcpy(dst + (o * ranks + q) * inner,
+                  gathered_.data() + q * n + o * inner, inner * sizeof(float));
+}
+
+std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads,
+                                        std::shared_ptr<Communicator> comm) {
   const schema::Manifest &m = artifact.manifest();
   if (m.program.abiVersion != schema::kCpuKernelAbiVersion)
     fail("{}: field 'program.abi_version': kernel ABI {} but this llm-run "
@@ -98,7 +153,7 @@ std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads) {
   return std::make_unique<CpuDevice>(
       artifact.manifest(),
       [&](const std::string &name) { return library->find(name); }, threads,
-      library);
+      library, std::move(comm));
 }
 
 } // namespace llmc::rt

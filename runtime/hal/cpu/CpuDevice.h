@@ -24,9 +24,11 @@ public:
   /// The plan of `manifest`, its kernels found by `resolve` (a kernel
   /// library's, or a test's), run on `threads` threads. `keepAlive` holds
   /// what the kernels live in.
+  /// `comm` runs the plan's collectives (a parallel artifact's rank).
   CpuDevice(const schema::Manifest &manifest,
             const std::function<KernelFn(const std::string &)> &resolve,
-            int threads, std::shared_ptr<void> keepAlive = nullptr);
+            int threads, std::shared_ptr<void> keepAlive = nullptr,
+            std::shared_ptr<Communicator> comm = nullptr);
 
   void loadWeights(AlignedBuffer weights) override;
   void allocate(int64_t numKvBlocks) override;
@@ -41,6 +43,8 @@ public:
 private:
   /// One launch, resolved at load time.
   struct Launch {
+    schema::EntryKind kind = schema::EntryKind::Launch;
+    int64_t axis = 0; // all_gather
     KernelFn fn;
     std::vector<schema::BufferRef> args;
     schema::Extent extent;
@@ -49,8 +53,13 @@ private:
     std::vector<void *> pointers;
   };
 
+  /// Runs collective `l` (on the calling thread).
+  void collective(const Launch &l);
+
   schema::Manifest manifest_;
   std::shared_ptr<void> keepAlive_;
+  std::shared_ptr<Communicator> comm_;
+  std::vector<float> gathered_; // all_gather's rank-major staging
   std::vector<Launch> launches_;
   std::vector<int64_t> cacheOffsets_; // bytes per block before cache c
   AlignedBuffer weights_, kv_, arena_;
@@ -60,7 +69,9 @@ private:
 };
 
 /// The CPU device of a CPU artifact: its kernel library loaded.
-std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads);
+std::unique_ptr<Device>
+createCpuDevice(const Artifact &artifact, int threads,
+                std::shared_ptr<Communicator> comm = nullptr);
 
 } // namespace llmc::rt
 
