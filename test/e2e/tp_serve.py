@@ -8,7 +8,10 @@ launcher (it starts its two ranks with mpirun). Then:
      --tp 1, served the same way;
   2. rank 1 is killed (SIGKILL): the whole job must end within --deadline
      seconds, non-zero, with the launcher's message naming rank 1, rather
-     than hang with rank 0 waiting in a collective.
+     than hang with rank 0 waiting in a collective;
+  3. served again with --collective-timeout 3, rank 1 is stopped (SIGSTOP,
+     alive but stuck): rank 0's next collective must give up after 3 s
+     saying so, and the job must end.
 """
 import argparse
 import concurrent.futures as cf
@@ -38,12 +41,21 @@ def complete(server, ids):
     return json.loads(body)["choices"][0]["text"]
 
 
-def serve_all(llm_run, art, weights):
-    s = Server(llm_run, art, weights)
+def serve_all(llm_run, art, weights, *extra):
+    s = Server(llm_run, art, weights, *extra)
     s.model = art.name.removesuffix(".llmc")
     with cf.ThreadPoolExecutor(len(PROMPTS)) as pool:
         texts = list(pool.map(lambda p: complete(s, p), PROMPTS))
     return s, texts
+
+
+def poke(server):
+    """A request that needs every rank (it may never be answered)."""
+    try:
+        server.request("POST", "/v1/completions", {
+            "model": server.model, "prompt": [1, 2, 3], "max_tokens": 4})
+    except OSError:
+        pass  # the server went away mid-call
 
 
 def ranks_of(pid):
@@ -92,14 +104,7 @@ def main():
             two.fail(f"expected ranks 0 and 1 under mpirun, found {ranks}")
         os.kill(ranks[1], signal.SIGKILL)
         # A request now needs rank 1: it must not hang the job.
-        def poke():
-            try:
-                two.request("POST", "/v1/completions", {
-                    "model": two.model, "prompt": [1, 2, 3],
-                    "max_tokens": 4})
-            except OSError:
-                pass  # the server went away mid-call
-        threading.Thread(target=poke, daemon=True).start()
+        threading.Thread(target=lambda: poke(two), daemon=True).start()
         try:
             rc = two.proc.wait(args.deadline)
         except subprocess.TimeoutExpired:
@@ -111,6 +116,29 @@ def main():
             sys.exit(f"after rank 1 was killed: exit {rc}, expected non-zero "
                      f"and a message naming rank 1:\n{log}")
         print(f"rank 1 killed: job ended (exit {rc}) naming rank 1")
+
+        three, _ = serve_all(args.llm_run, arts[2], args.model,
+                             "--collective-timeout=3")
+        ranks = ranks_of(three.proc.pid)
+        os.kill(ranks[1], signal.SIGSTOP)
+        threading.Thread(target=lambda: poke(three), daemon=True).start()
+        try:
+            rc = three.proc.wait(args.deadline)
+        except subprocess.TimeoutExpired:
+            os.kill(ranks[1], signal.SIGKILL)
+            three.fail(f"still running {args.deadline} s after rank 1 was "
+                       "stopped")
+        finally:
+            try:
+                os.kill(ranks[1], signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.5)
+        log = "".join(three.log)
+        if rc == 0 or "did not complete in 3 s" not in log:
+            sys.exit(f"after rank 1 was stopped: exit {rc}, expected non-zero "
+                     f"and the timeout's message:\n{log}")
+        print(f"rank 1 stopped: the collective timed out, job ended (exit {rc})")
 
 
 if __name__ == "__main__":
