@@ -40,6 +40,9 @@ public:
   /// rank must use this form for the same message.
   virtual void broadcastWhenReady(void *data, size_t bytes, int root) = 0;
   virtual void barrier() = 0;
+  /// A barrier without the timeout (ranks loading weights at their own
+  /// pace), waiting without spinning.
+  virtual void barrierWhenReady() = 0;
   /// Ends every rank of the job (after a message on this one).
   [[noreturn]] virtual void abort(int code) = 0;
 };

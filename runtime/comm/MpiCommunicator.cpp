@@ -158,10 +158,18 @@ public:
     MPI_Request req;
     check(MPI_Ibcast(data, count(bytes), MPI_BYTE, root, MPI_COMM_WORLD, &req),
           "broadcast");
-    // Poll with growing sleeps: an idle worker costs no CPU.
+    wait(req, "broadcast");
+  }
+  void barrierWhenReady() override {
+    MPI_Request req;
+    check(MPI_Ibarrier(MPI_COMM_WORLD, &req), "barrier");
+    wait(req, "barrier");
+  }
+  /// Polls `req` with growing sleeps: a waiting rank costs no CPU.
+  static void wait(MPI_Request &req, const char *what) {
     int done = 0;
     for (int sleepUs = 10;; sleepUs = std::min(sleepUs * 2, 2000)) {
-      check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "broadcast");
+      check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), what);
       if (done)
         return;
       std::this_thread::sleep_for(std::chrono::microseconds(sleepUs));

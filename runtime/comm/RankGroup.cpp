@@ -74,6 +74,9 @@ void RankGroupDevice::loadWeights(AlignedBuffer weights) {
   // The others read their own shards meanwhile.
   group_->send(RankCommand::LoadWeights, 0);
   local_->loadWeights(std::move(weights));
+  // Every rank holds its weights before the first step's collectives
+  // (which are timed).
+  group_->comm().barrierWhenReady();
 }
 
 void RankGroupDevice::allocate(int64_t numKvBlocks) {
@@ -121,6 +124,7 @@ void serveRank(Device &device, Communicator &comm,
       break;
     case RankCommand::LoadWeights:
       device.loadWeights(loadWeights());
+      comm.barrierWhenReady();
       break;
     case RankCommand::Step:
       device.run(unpackStep(payload), logits);
