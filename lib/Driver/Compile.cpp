@@ -182,6 +182,12 @@ Error compile(const CompileOptions &opts) {
     out->keep();
     return Error::success();
   };
+  if (opts.emit == EmitKind::MLIR && opts.tp * opts.pp > 1)
+    return inputError(llvm::formatv(
+        "--emit=mlir prints the imported step, before it is split over "
+        "--tp {0}: use --emit=plan for every rank's plan, or llmc-opt "
+        "-tfm-shard-tensor-parallel=\"tp={0} rank=R\" for one rank's step",
+        opts.tp));
   if (opts.emit == EmitKind::MLIR)
     return writeModule();
 
