@@ -335,14 +335,17 @@ struct Manifest {
     Manifest m = *this;
     if (ranks.empty())
       return m;
-    const RankPart &p = ranks.at(static_cast<size_t>(r));
-    m.arenaBytes = p.arenaBytes;
-    m.kvCaches = p.kvCaches;
-    m.weightsBytes = p.weightsBytes;
-    m.weights = p.weights;
-    m.plan = p.plan;
+    m.setOwnPart(ranks.at(static_cast<size_t>(r)));
     m.rank = r;
     return m;
+  }
+  /// Makes `p` this manifest's own arena, caches, weights and plan.
+  void setOwnPart(RankPart p) {
+    arenaBytes = p.arenaBytes;
+    kvCaches = std::move(p.kvCaches);
+    weightsBytes = p.weightsBytes;
+    weights = std::move(p.weights);
+    plan = std::move(p.plan);
   }
 
   /// Bytes of one block summed over every cache.

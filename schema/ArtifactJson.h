@@ -500,12 +500,7 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
   m.maxBatchTokens = limits.integer("max_batch_tokens", 1);
   m.maxSeqLen = limits.integer("max_seq_len", 1);
   m.vocabSize = r.integer("vocab_size", 1);
-  RankPart own = readRankPart(r, file);
-  m.arenaBytes = own.arenaBytes;
-  m.kvCaches = std::move(own.kvCaches);
-  m.weightsBytes = own.weightsBytes;
-  m.weights = std::move(own.weights);
-  m.plan = std::move(own.plan);
+  m.setOwnPart(readRankPart(r, file));
   if (r.has("parallel")) {
     Reader par = r.object("parallel");
     m.tp = par.integer("tp", 1);

@@ -167,22 +167,15 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
                      " is not @rank_" + llvm::Twine(r) +
                      " (one program per rank, in rank order)");
   llvm::StringSet<> seen;
-  for (plan::ProgramOp program : programs) {
-    schema::RankPart p;
+  std::vector<schema::RankPart> parts(programs.size());
+  for (auto [program, p] : llvm::zip(programs, parts))
     if (llvm::Error e = rankPartOf(program, p, m.program, seen))
       return std::move(e);
-    if (programs.size() > 1)
-      m.ranks.push_back(std::move(p));
-    else
-      m.ranks = {std::move(p)};
-  }
-  plan::ProgramOp first = programs.front();
-  m.maxBatchTokens = first.getMaxTokens();
-  m.vocabSize = first.getVocabSize();
-  schema::Manifest own = m.forRank(0);
-  if (programs.size() == 1)
-    own.ranks.clear();
-  m = std::move(own);
+  m.maxBatchTokens = programs.front().getMaxTokens();
+  m.vocabSize = programs.front().getVocabSize();
+  m.setOwnPart(parts.front());
+  if (parts.size() > 1)
+    m.ranks = std::move(parts);
   if (tfm::ModelAttr model = tfm::dialect(module.getContext())
                                  .getModelAttrHelper()
                                  .getAttr(module)) {

@@ -263,7 +263,7 @@ Error compile(const CompileOptions &opts) {
         buildCPULLVMPipeline(pm);
     }
   };
-  auto failed = [&]() {
+  auto stepFailed = [&]() {
     return inputError(opts.input + ": compiling the step failed (see above)");
   };
 
@@ -273,8 +273,8 @@ Error compile(const CompileOptions &opts) {
     addPlan(pm);
     if (opts.emit != EmitKind::Plan)
       addLowering(pm);
-    if (mlir::failed(pm.run(*module)))
-      return failed();
+    if (failed(pm.run(*module)))
+      return stepFailed();
   } else {
     // One plan per rank, from its own copy of the step; then one module
     // with every rank's program and the kernels they share.
@@ -290,7 +290,7 @@ Error compile(const CompileOptions &opts) {
       shard.rank = r % opts.tp;
       pm.addPass(createShardTensorParallel(shard));
       addPlan(pm);
-      if (mlir::failed(pm.run(*rank)))
+      if (failed(pm.run(*rank)))
         return inputError(llvm::formatv("{0}: compiling rank {1} of --tp {2} "
                                         "failed (see above)",
                                         opts.input, r, opts.tp)
@@ -305,8 +305,8 @@ Error compile(const CompileOptions &opts) {
       PassManager pm(&ctx);
       configure(pm, /*withReport=*/false);
       addLowering(pm);
-      if (mlir::failed(pm.run(*module)))
-        return failed();
+      if (failed(pm.run(*module)))
+        return stepFailed();
     }
   }
 

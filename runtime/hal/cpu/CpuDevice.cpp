@@ -106,7 +106,7 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
 }
 
 void CpuDevice::collective(const Launch &l) {
-  // Element counts from the bound dynamic sizes, in argument order.
+  // The input's shape from the bound dynamic sizes (its come first).
   const std::vector<int64_t> &sizes = l.bound.sizes;
   size_t next = 0;
   auto dims = [&](const schema::BufferRef &b) {
@@ -116,7 +116,6 @@ void CpuDevice::collective(const Launch &l) {
     return d;
   };
   std::vector<int64_t> in = dims(l.args[0]);
-  (void)dims(l.args[1]);
   size_t n = 1;
   for (int64_t d : in)
     n *= static_cast<size_t>(d);
