@@ -66,11 +66,12 @@ enum class StepDim { Tokens, LogitsRows, Seqs, MaxBlocks, KvBlocks };
 /// Where a launch argument lives.
 enum class BufferSpace { Weights, Arena, Kv, Input, Output };
 enum class WeightTransform { None, Transpose, Concat };
-/// Plan entry kinds: a kernel launch, or a collective over the
-/// tensor-parallel group (args: input, output). Library calls (cuBLASLt)
-/// and KV block copies are further kinds to come; a reader refuses kinds it
-/// lacks.
-enum class EntryKind { Launch, AllReduce, AllGather };
+/// Plan entry kinds: a kernel launch, a collective over the
+/// tensor-parallel group (args: input, output), or a pipeline stage's send
+/// or receive (args: the buffer; `peer`: the other stage). Library calls
+/// (cuBLASLt) and KV block copies are further kinds to come; a reader
+/// refuses kinds it lacks.
+enum class EntryKind { Launch, AllReduce, AllGather, Send, Recv };
 
 template <typename E> struct EnumNames;
 template <> struct EnumNames<Target> {
@@ -103,8 +104,8 @@ template <> struct EnumNames<WeightTransform> {
   static constexpr std::string_view what = "weight transform";
 };
 template <> struct EnumNames<EntryKind> {
-  static constexpr std::array<std::string_view, 3> names = {
-      "launch", "all_reduce", "all_gather"};
+  static constexpr std::array<std::string_view, 5> names = {
+      "launch", "all_reduce", "all_gather", "send", "recv"};
   static constexpr std::string_view what = "plan entry kind";
 };
 
@@ -213,11 +214,15 @@ struct PlanEntry {
   std::optional<int64_t> layer; // the model layer it belongs to, if any
   std::optional<int64_t> threads; // cuda: threads per block
   int64_t axis = 0;               // all_gather: the concatenated dimension
+  int64_t peer = 0;               // send / recv: the other pipeline stage
 
+  bool isPointToPoint() const {
+    return kind == EntryKind::Send || kind == EntryKind::Recv;
+  }
   bool operator==(const PlanEntry &o) const {
     return kind == o.kind && kernel == o.kernel && args == o.args &&
            extent == o.extent && layer == o.layer && threads == o.threads &&
-           axis == o.axis;
+           axis == o.axis && peer == o.peer;
   }
 };
 
@@ -330,6 +335,20 @@ struct Manifest {
   int64_t rank = 0;
 
   int64_t worldSize() const { return tp * pp; }
+  /// This rank's pipeline stage and tensor-parallel rank.
+  int64_t stage() const { return rank / tp; }
+  int64_t tpRank() const { return rank % tp; }
+  /// The world rank of pipeline stage `s`'s tensor-parallel rank `t`.
+  int64_t rankOf(int64_t s, int64_t t) const { return s * tp + t; }
+  /// Whether this rank's plan writes logits (a pipeline's last stage, or
+  /// every rank without pipeline parallelism).
+  bool producesLogits() const {
+    for (const PlanEntry &e : plan)
+      for (const BufferRef &b : e.args)
+        if (b.space == BufferSpace::Output)
+          return true;
+    return false;
+  }
   /// This manifest with rank `r`'s arena, caches, weights and plan.
   Manifest forRank(int64_t r) const {
     Manifest m = *this;

@@ -110,6 +110,8 @@ inline void rankToJson(json &out, int64_t arenaBytes,
       entry["kernel"] = e.kernel;
     if (e.kind == EntryKind::AllGather)
       entry["axis"] = e.axis;
+    if (e.isPointToPoint())
+      entry["peer"] = e.peer;
     if (e.layer)
       entry["layer"] = *e.layer;
     if (e.kind == EntryKind::Launch)
@@ -408,6 +410,8 @@ inline RankPart readRankPart(const detail::Reader &r, const std::string &file) {
       entry.kernel = e.string("kernel");
     if (entry.kind == EntryKind::AllGather)
       entry.axis = e.integer("axis");
+    if (entry.isPointToPoint())
+      entry.peer = e.integer("peer");
     if (e.has("layer"))
       entry.layer = e.integer("layer");
     if (e.has("threads")) {

@@ -125,9 +125,11 @@ static llvm::Error rankPartOf(plan::ProgramOp program, schema::RankPart &p,
     schema::PlanEntry e;
     e.layer = layerOf(op.getLoc());
     if (auto c = dyn_cast<plan::CollectiveOp>(op)) {
-      e.kind = c.getKind() == "all_reduce" ? schema::EntryKind::AllReduce
-                                           : schema::EntryKind::AllGather;
+      StringRef kind = c.getKind();
+      e.kind = *schema::enumFromName<schema::EntryKind>(
+          std::string_view(kind.data(), kind.size()));
       e.axis = c.getAxis().value_or(0);
+      e.peer = c.getPeer().value_or(0);
       if (llvm::Error err = addArgs(e, c.getArgs()))
         return err;
       p.plan.push_back(std::move(e));
@@ -172,7 +174,9 @@ llvm::Expected<schema::Manifest> manifestFromPlan(ModuleOp module) {
     if (llvm::Error e = rankPartOf(program, p, m.program, seen))
       return std::move(e);
   m.maxBatchTokens = programs.front().getMaxTokens();
-  m.vocabSize = programs.front().getVocabSize();
+  // Pipeline stages but the last have no logits (vocab 0).
+  for (plan::ProgramOp program : programs)
+    m.vocabSize = std::max<int64_t>(m.vocabSize, program.getVocabSize());
   m.setOwnPart(parts.front());
   if (parts.size() > 1)
     m.ranks = std::move(parts);

@@ -185,9 +185,10 @@ Error compile(const CompileOptions &opts) {
   if (opts.emit == EmitKind::MLIR && opts.tp * opts.pp > 1)
     return inputError(llvm::formatv(
         "--emit=mlir prints the imported step, before it is split over "
-        "--tp {0}: use --emit=plan for every rank's plan, or llmc-opt "
+        "--tp {0} --pp {1}: use --emit=plan for every rank's plan, or llmc-opt "
+        "-tfm-partition-pipeline=\"pp={1} stage=S\" "
         "-tfm-shard-tensor-parallel=\"tp={0} rank=R\" for one rank's step",
-        opts.tp));
+        opts.tp, opts.pp));
   if (opts.emit == EmitKind::MLIR)
     return writeModule();
 
@@ -211,11 +212,19 @@ Error compile(const CompileOptions &opts) {
     return inputError(llvm::formatv("--tp {0} --pp {1}: both must be at least "
                                     "1",
                                     opts.tp, opts.pp));
-  if (opts.pp > 1)
-    return inputError(llvm::formatv(
-        "--pp {0}: pipeline parallelism is not implemented yet (use --tp)",
-        opts.pp));
   int64_t world = opts.tp * opts.pp;
+  if (cuda && world > 1)
+    return inputError(llvm::formatv(
+        "--tp {0} --pp {1}: the cuda target builds one rank for now (the "
+        "NCCL path is not implemented)",
+        opts.tp, opts.pp));
+  if (tfm::ModelAttr m =
+          tfm::dialect(&ctx).getModelAttrHelper().getAttr(*module);
+      m && m.getNumLayers() > 0 && opts.pp > m.getNumLayers())
+    return inputError(llvm::formatv(
+        "--pp {0} exceeds the model's {1} layer{2}: every pipeline stage "
+        "needs at least one",
+        opts.pp, m.getNumLayers(), m.getNumLayers() == 1 ? "" : "s"));
 
   // Pass managers run the target's named pipelines, as far as --emit asks;
   // llmc-opt --llmc-cpu-pipeline replays the same passes.
@@ -285,16 +294,24 @@ Error compile(const CompileOptions &opts) {
       s->getFunc().setSymName(("rank_" + llvm::Twine(r)).str());
       PassManager pm(&ctx);
       configure(pm, /*withReport=*/r == 0);
+      // Rank r is stage r / tp's tensor-parallel rank r % tp.
+      PartitionPipelineOptions partition;
+      partition.pp = opts.pp;
+      partition.stage = r / opts.tp;
+      pm.addPass(createPartitionPipeline(partition));
       ShardTensorParallelOptions shard;
       shard.tp = opts.tp;
       shard.rank = r % opts.tp;
       pm.addPass(createShardTensorParallel(shard));
       addPlan(pm);
       if (failed(pm.run(*rank)))
-        return inputError(llvm::formatv("{0}: compiling rank {1} of --tp {2} "
-                                        "failed (see above)",
-                                        opts.input, r, opts.tp)
-                              .str());
+        return inputError(
+            llvm::formatv("{0}: compiling rank {1} (pipeline stage {2}, "
+                          "tensor-parallel rank {3}) of --tp {4} --pp {5} "
+                          "failed (see above)",
+                          opts.input, r, r / opts.tp, r % opts.tp, opts.tp,
+                          opts.pp)
+                .str());
       if (!merged)
         merged = std::move(rank);
       else

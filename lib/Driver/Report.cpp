@@ -4,6 +4,7 @@
 
 #include "llmc/Dialect/Plan/IR/PlanOps.h"
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
+#include "llmc/Dialect/Transformer/Utils/CostModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -25,17 +26,6 @@ std::optional<int64_t> layerOf(Location loc) {
 }
 
 namespace {
-
-/// Elements of `v` for one token (dynamic dimensions taken as 1).
-int64_t tokenElems(Value v) {
-  auto ty = dyn_cast<ShapedType>(v.getType());
-  if (!ty)
-    return 0;
-  int64_t n = 1;
-  for (int64_t d : ty.getShape())
-    n *= ShapedType::isDynamic(d) ? 1 : d;
-  return n;
-}
 
 bool isCache(Value v) {
   auto ty = dyn_cast<ShapedType>(v.getType());
@@ -64,35 +54,6 @@ SmallVector<StringRef> opsOf(Operation *op) {
   return ops;
 }
 
-/// Estimated flops of `op` for one token and one key in context.
-int64_t flopsOf(Operation *op) {
-  if (auto l = dyn_cast<tfm::LinearOp>(op)) {
-    auto w = l.getWeight().getType();
-    return 2 * w.getDimSize(0) * w.getDimSize(1);
-  }
-  if (auto q = dyn_cast<tfm::QKVRopeCacheOp>(op)) {
-    auto w = q.getWeight().getType();
-    return 2 * w.getDimSize(0) * w.getDimSize(1) + 6 * tokenElems(q.getQuery());
-  }
-  if (auto a = dyn_cast<tfm::AttentionOp>(op))
-    return 4 * tokenElems(a.getQuery());
-  if (auto m = dyn_cast<tfm::MatmulOp>(op)) {
-    auto lhs = m.getLhs().getType();
-    return 2 * tokenElems(m.getResult()) * lhs.getDimSize(lhs.getRank() - 1);
-  }
-  if (isa<tfm::EmbeddingOp, tfm::GatherLastTokensOp, tfm::KVCacheWriteOp,
-          tfm::SplitOp, tfm::SliceOp, tfm::ConcatOp, tfm::TransposeOp>(op))
-    return 0;
-  int64_t out = 0;
-  for (Value r : op->getResults())
-    out += tokenElems(r);
-  return (isa<tfm::RMSNormOp, tfm::LayerNormOp, tfm::AddRMSNormOp,
-              tfm::AddLayerNormOp, tfm::SoftmaxOp, tfm::RoPEOp>(op)
-              ? 5
-              : 1) *
-         out;
-}
-
 /// Estimated bytes read and written by `op` for one token.
 int64_t bytesOf(Operation *op) {
   int64_t bytes = 0;
@@ -101,7 +62,7 @@ int64_t bytesOf(Operation *op) {
     if (isCache(v)) // one token's slot of the cache
       bytes += 4 * ty.getDimSize(2) * ty.getDimSize(3);
     else
-      bytes += 4 * tokenElems(v);
+      bytes += 4 * tfm::tokenElements(v);
   };
   for (Value v : op->getOperands())
     add(v);
@@ -182,7 +143,7 @@ llvm::json::Object buildReport(ModuleOp module) {
         entry["name"] = op->getName().stripDialect().str();
         entry["config"] = configOf(op);
         entry["bytes_moved"] = bytesOf(op);
-        entry["flops"] = flopsOf(op);
+        entry["flops"] = tfm::flopsPerToken(op);
       }
       entry["ops"] = std::move(ops);
       kernels.push_back(std::move(entry));

@@ -62,7 +62,20 @@ void checkPlan(const Manifest &m, const std::string &path) {
     fail("{}: field 'plan': no launches", path);
   for (size_t i = 0; i < m.plan.size(); ++i) {
     const schema::PlanEntry &e = m.plan[i];
-    if (e.kind != schema::EntryKind::Launch) {
+    if (e.isPointToPoint()) {
+      // A pipeline stage's send to the next stage or receive from the
+      // previous one, of one arena buffer.
+      bool send = e.kind == schema::EntryKind::Send;
+      int64_t want = m.stage() + (send ? 1 : -1);
+      if (m.pp < 2 || e.peer != want)
+        bad(i, fmt::format("a {} with stage {} from stage {} of pp {} (a "
+                           "stage sends to the next and receives from the "
+                           "one before)",
+                           schema::nameOf(e.kind), e.peer, m.stage(), m.pp));
+      if (e.args.size() != 1 || e.args[0].space != BufferSpace::Arena)
+        bad(i,
+            fmt::format("a {} takes one arena buffer", schema::nameOf(e.kind)));
+    } else if (e.kind != schema::EntryKind::Launch) {
       // A collective: input and output of one dtype, in the arena or the
       // output; all-gather's output `tp` times the input along `axis`.
       if (m.ranks.empty())

@@ -94,6 +94,37 @@ TEST(Artifact, RefusesUnknownKernelsAndEmptyWork) {
                           "with one block size");
 }
 
+TEST(Artifact, ChecksPipelineSendsAndReceives) {
+  // Rank 0 of pp 2: it may send to stage 1, never receive from stage -1.
+  Manifest m = test::tinyManifest();
+  m.pp = 2;
+  m.ranks = {RankPart{}, RankPart{}};
+  PlanEntry send;
+  send.kind = EntryKind::Send;
+  send.peer = 1;
+  send.args = {m.plan[0].args[2]};
+  m.plan.push_back(send);
+  EXPECT_EQ(planError(m), "");
+  m.plan.back().peer = 0;
+  EXPECT_EQ(planError(m), "m.json: plan[3]: a send with stage 0 from stage 0 "
+                          "of pp 2 (a stage sends to the next and receives "
+                          "from the one before)");
+  m.plan.back().kind = EntryKind::Recv;
+  m.plan.back().peer = 1;
+  EXPECT_NE(planError(m).find("a recv with stage 1 from stage 0"),
+            std::string::npos);
+  // Stage 1 receives from stage 0, into the arena only.
+  m.rank = 1;
+  m.plan.back().peer = 0;
+  EXPECT_EQ(planError(m), "");
+  m.plan.back().args[0] = m.plan[2].args[5]; // the logits
+  EXPECT_EQ(planError(m), "m.json: plan[3]: a recv takes one arena buffer");
+  // Without pipeline stages there is nothing to send to.
+  m = test::tinyManifest();
+  m.plan.push_back(send);
+  EXPECT_NE(planError(m).find("of pp 1"), std::string::npos);
+}
+
 /// An artifact directory with `m`'s manifest and a program file of `lib`.
 std::string writeArtifact(const std::string &name, Manifest m,
                           const std::string &lib, bool fingerprintIt = true) {

@@ -73,9 +73,12 @@ int main(int argc, char **argv) {
   cl::opt<int64_t> tp("tp",
                       cl::desc("tensor-parallel ranks (default 1): one plan "
                                "per rank, weights sharded Megatron-style"),
-                      cl::init(1));
-  cl::opt<int64_t> pp("pp", cl::desc("pipeline-parallel stages (default 1)"),
-                      cl::init(1));
+                      cl::init(1), cl::cat(cat));
+  cl::opt<int64_t> pp("pp",
+                      cl::desc("pipeline-parallel stages (default 1): "
+                               "contiguous layers per stage, balanced by "
+                               "cost; tp * pp ranks in all"),
+                      cl::init(1), cl::cat(cat));
   cl::opt<bool> printKernels(
       "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);

@@ -87,6 +87,9 @@ std::optional<Same> sameAs(Operation *op, unsigned r, int64_t d) {
           return std::nullopt;
         return Same{g.getInput(), d};
       })
+      .Case<tfm::RecvOp>([&](tfm::RecvOp rv) -> R {
+        return d == 0 ? R(Same{rv.getRows(), 0}) : std::nullopt;
+      })
       .Case<tfm::ArgmaxOp>([&](tfm::ArgmaxOp a) -> R {
         return Same{a.getLogits(), d};
       })

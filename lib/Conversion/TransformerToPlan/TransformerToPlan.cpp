@@ -133,7 +133,7 @@ FailureOr<plan::BufferAttr> PlanBuilder::bufferOf(Value v) {
     if (failed(of) || failed(d))
       return failure();
     result = of->withType(memrefOf(v), *d);
-  } else if (v == step.getLogits()) {
+  } else if (step.hasLogits() && v == step.getLogits()) {
     result = withDims(BufferSpace::Output, 0);
   } else if (auto w = v.getDefiningOp<tfm::KVCacheWriteOp>()) {
     result = bufferOf(w.getCache());
@@ -247,34 +247,55 @@ LogicalResult PlanBuilder::run() {
   func::FuncOp func = step.getFunc();
   Block &body = func.getBody().front();
 
-  Operation *logitsDef = step.getLogits().getDefiningOp();
-  if (!logitsDef || isa<tfm::WeightOp, tfm::ReshapeOp>(logitsDef))
-    return step.getReturn()->emitOpError()
-           << "the logits must be computed by one of the step's kernels";
-  // The output holds a row per logits index, not per token.
-  FailureOr<StepDim> rows = dims.of(step.getLogits(), 0);
-  if (failed(rows))
-    return failure();
-  if (*rows != StepDim::LogitsRows)
-    return step.getReturn()->emitOpError()
-           << "the logits have a row per " << schema::nameOf(*rows).data()
-           << " but the output holds a row per logits index (gather the rows "
-              "that need logits with tfm.gather_last_tokens)";
+  if (step.hasLogits()) {
+    Operation *logitsDef = step.getLogits().getDefiningOp();
+    if (!logitsDef || isa<tfm::WeightOp, tfm::ReshapeOp>(logitsDef))
+      return step.getReturn()->emitOpError()
+             << "the logits must be computed by one of the step's kernels";
+    // The output holds a row per logits index, not per token.
+    FailureOr<StepDim> rows = dims.of(step.getLogits(), 0);
+    if (failed(rows))
+      return failure();
+    if (*rows != StepDim::LogitsRows)
+      return step.getReturn()->emitOpError()
+             << "the logits have a row per " << schema::nameOf(*rows).data()
+             << " but the output holds a row per logits index (gather the "
+                "rows that need logits with tfm.gather_last_tokens)";
+  }
 
   b.setInsertionPointToEnd(module.getBody());
   auto program = plan::ProgramOp::create(
       b, func.getLoc(), func.getSymName(), arena.getBytes(),
       arena.getMaxTokens(), /*weights_bytes=*/0, b.getArrayAttr({}),
-      b.getArrayAttr({}), step.getLogitsType().getDimSize(1));
+      b.getArrayAttr({}),
+      step.hasLogits() ? step.getLogitsType().getDimSize(1) : 0);
   Block *launches = b.createBlock(&program.getBody());
 
   for (Operation &op : body.without_terminator()) {
     if (isa<tfm::WeightOp, tfm::ReshapeOp>(op))
       continue;
-    if (isa<tfm::SampleOp, tfm::SendOp, tfm::RecvOp>(op))
+    if (isa<tfm::SampleOp>(op))
       return op.emitOpError()
-             << "has no plan entry (sampling runs in the runtime; "
-                "pipeline stages are not planned yet)";
+             << "has no plan entry (sampling runs in the runtime)";
+    if (isa<tfm::SendOp, tfm::RecvOp>(op)) {
+      // Point to point between pipeline stages: the communicator's, on the
+      // sent or received buffer.
+      bool send = isa<tfm::SendOp>(op);
+      FailureOr<plan::BufferAttr> buf =
+          bufferOf(send ? op.getOperand(0) : op.getResult(0));
+      if (failed(buf))
+        return failure();
+      if (buf->getSpace() != BufferSpace::Arena)
+        return op.emitOpError() << "hands on a value outside the arena";
+      int64_t peer = send ? cast<tfm::SendOp>(op).getPeer()
+                          : cast<tfm::RecvOp>(op).getPeer();
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(launches);
+      plan::CollectiveOp::create(b, op.getLoc(), send ? "send" : "recv",
+                                 b.getArrayAttr({*buf}), IntegerAttr(),
+                                 b.getI64IntegerAttr(peer));
+      continue;
+    }
     if (isa<tfm::AllReduceOp, tfm::AllGatherOp>(op)) {
       // A collective: the communicator's, on the input and result buffers.
       FailureOr<plan::BufferAttr> in = bufferOf(op.getOperand(0));
@@ -287,7 +308,8 @@ LogicalResult PlanBuilder::run() {
       plan::CollectiveOp::create(
           b, op.getLoc(), gather ? "all_gather" : "all_reduce",
           b.getArrayAttr({*in, *out}),
-          gather ? b.getI64IntegerAttr(gather.getAxis()) : IntegerAttr());
+          gather ? b.getI64IntegerAttr(gather.getAxis()) : IntegerAttr(),
+          IntegerAttr());
       continue;
     }
     auto config = tfmDialect.getKernelConfigAttrHelper().getAttr(&op);

@@ -25,8 +25,8 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
   %e = tfm.weight "embed" : tensor<10x8xf32>
   %h = tfm.embedding %e, %ids : (tensor<10x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
-  // expected-error @+1 {{'tfm.send' op has no plan entry (sampling runs in the runtime; pipeline stages are not planned yet)}}
-  tfm.send %h {peer = 1 : i64} : tensor<?x8xf32>
+  // expected-error @+1 {{'tfm.send' op hands on a value outside the arena}}
+  tfm.send %kc {peer = 1 : i64} : tensor<?x4x1x8xf32>
   %g = tfm.gather_last_tokens %h, %li : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
   return %g, %kc, %vc : tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
 }

@@ -83,3 +83,31 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
   %g = tfm.gather_last_tokens %o, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   return %g, %kc, %vc : tensor<?x16xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
 }
+
+// -----
+
+// Pipeline stages: the first sends its hidden states on (and has no
+// logits: vocab 0), the last receives them into the arena, sized by the
+// tokens; both are plan entries on the one buffer.
+// CHECK-LABEL: plan.program @step
+// CHECK-SAME: vocab_size = 0
+// CHECK: plan.launch @embedding_0({{.*}}, arena + [[H:[0-9]+]] : memref<?x8xf32> [tokens])
+// CHECK-NEXT: plan.collective "send" [#plan.buffer<arena + [[H]] : memref<?x8xf32> [tokens]>] {peer = 1 : i64}
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  %e = tfm.weight "embed" : tensor<10x8xf32>
+  %h = tfm.embedding %e, %ids : (tensor<10x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  tfm.send %h {peer = 1 : i64} : tensor<?x8xf32>
+  return %kc, %vc : tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: plan.program @step
+// CHECK-SAME: vocab_size = 8
+// CHECK-NEXT: plan.collective "recv" [#plan.buffer<arena + [[R:[0-9]+]] : memref<?x8xf32> [tokens]>] {peer = 0 : i64}
+// CHECK-NEXT: plan.launch @gather_last_tokens_0(arena + [[R]] : memref<?x8xf32> [tokens], logits_indices : memref<?xi32> [logits_rows], logits : memref<?x8xf32> [logits_rows])
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  %h = tfm.recv %ids {peer = 0 : i64} : tensor<?xi32> -> tensor<?x8xf32>
+  %g = tfm.gather_last_tokens %h, %li : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  return %g, %kc, %vc : tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}

@@ -100,3 +100,31 @@ plan.program @step attributes {arena_bytes = 0 : i64, max_tokens = 8 : i64, weig
 func.func @k() attributes {plan.kernel = 1 : i64} {
   return
 }
+
+// -----
+
+plan.program @step attributes {arena_bytes = 1024 : i64, max_tokens = 8 : i64, weights_bytes = 0 : i64, vocab_size = 0 : i64, kv_caches = [], weights = []} {
+  // expected-error @+1 {{'plan.collective' op peer is required by send and recv and only by them}}
+  plan.collective "send" [#plan.buffer<arena + 0 : memref<?x8xf32> [tokens]>]
+}
+
+// -----
+
+plan.program @step attributes {arena_bytes = 1024 : i64, max_tokens = 8 : i64, weights_bytes = 0 : i64, vocab_size = 0 : i64, kv_caches = [], weights = []} {
+  // expected-error @+1 {{'plan.collective' op takes one buffer, got 2}}
+  plan.collective "recv" [#plan.buffer<arena + 0 : memref<?x8xf32> [tokens]>, #plan.buffer<arena + 0 : memref<?x8xf32> [tokens]>] {peer = 0 : i64}
+}
+
+// -----
+
+plan.program @step attributes {arena_bytes = 1024 : i64, max_tokens = 8 : i64, weights_bytes = 0 : i64, vocab_size = 0 : i64, kv_caches = [], weights = []} {
+  // expected-error @+1 {{'plan.collective' op peer is required by send and recv and only by them}}
+  plan.collective "all_reduce" [#plan.buffer<arena + 0 : memref<?x8xf32> [tokens]>, #plan.buffer<arena + 64 : memref<?x8xf32> [tokens]>] {peer = 0 : i64}
+}
+
+// -----
+
+plan.program @step attributes {arena_bytes = 1024 : i64, max_tokens = 8 : i64, weights_bytes = 0 : i64, vocab_size = 0 : i64, kv_caches = [], weights = []} {
+  // expected-error @+1 {{'plan.collective' op kind 'scatter' is not all_reduce, all_gather, send or recv}}
+  plan.collective "scatter" [#plan.buffer<arena + 0 : memref<?x8xf32> [tokens]>]
+}

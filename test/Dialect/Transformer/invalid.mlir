@@ -377,16 +377,32 @@ func.func @gather_width(%h: tensor<?x64xf32>, %i: tensor<?xi32>) {
 // -----
 
 func.func @send_peer(%x: tensor<4xf32>) {
-  // expected-error @+1 {{'tfm.send' op peer must be a rank >= 0, got -1}}
+  // expected-error @+1 {{'tfm.send' op peer must be a pipeline stage >= 0, got -1}}
   tfm.send %x {peer = -1 : i64} : tensor<4xf32>
   return
 }
 
 // -----
 
-func.func @recv_peer() {
-  // expected-error @+1 {{'tfm.recv' op peer must be a rank >= 0, got -2}}
-  %0 = tfm.recv {peer = -2 : i64} : tensor<4xf32>
+func.func @recv_peer(%ids: tensor<4xi32>) {
+  // expected-error @+1 {{'tfm.recv' op peer must be a pipeline stage >= 0, got -2}}
+  %0 = tfm.recv %ids {peer = -2 : i64} : tensor<4xi32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @recv_rows(%ids: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.recv' op result 'tensor<4x8xf32>' must have the rows (dimension 0) of 'tensor<?xi32>'}}
+  %0 = tfm.recv %ids {peer = 0 : i64} : tensor<?xi32> -> tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @recv_dynamic(%ids: tensor<?xi32>) {
+  // expected-error @+1 {{'tfm.recv' op result dimension 1 is dynamic; only the rows may be}}
+  %0 = tfm.recv %ids {peer = 0 : i64} : tensor<?xi32> -> tensor<?x?xf32>
   return
 }
 

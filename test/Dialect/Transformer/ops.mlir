@@ -112,8 +112,8 @@ func.func @parallel(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %1 = tfm.all_reduce %0 {kind = #tfm.reduce<max>} : tensor<?x64xf32>
   // CHECK: tfm.send %{{.*}} {peer = 1 : i64} : tensor<?x64xf32>
   tfm.send %1 {peer = 1 : i64} : tensor<?x64xf32>
-  // CHECK: tfm.recv {peer = 0 : i64} : tensor<?x64xf32>
-  %2 = tfm.recv {peer = 0 : i64} : tensor<?x64xf32>
+  // CHECK: tfm.recv %{{.*}} {peer = 0 : i64} : tensor<?x64xf32> -> tensor<?x64xf32>
+  %2 = tfm.recv %1 {peer = 0 : i64} : tensor<?x64xf32> -> tensor<?x64xf32>
   return %2 : tensor<?x64xf32>
 }
 

@@ -313,14 +313,23 @@ LogicalResult ProgramOp::verify() {
 
 LogicalResult CollectiveOp::verify() {
   StringRef kind = getKind();
-  if (kind != "all_reduce" && kind != "all_gather")
+  bool p2p = kind == "send" || kind == "recv";
+  if (kind != "all_reduce" && kind != "all_gather" && !p2p)
     return emitOpError() << "kind '" << kind
-                         << "' is not all_reduce or all_gather";
-  if (getArgs().size() != 2)
-    return emitOpError() << "takes two buffers (input, output), got "
-                         << getArgs().size();
+                         << "' is not all_reduce, all_gather, send or recv";
+  size_t want = p2p ? 1 : 2;
+  if (getArgs().size() != want)
+    return emitOpError() << "takes "
+                         << (p2p ? "one buffer" : "two buffers (input, output)")
+                         << ", got " << getArgs().size();
   if ((kind == "all_gather") != getAxis().has_value())
     return emitOpError() << "axis is required by all_gather and only by it";
+  if (p2p != getPeer().has_value())
+    return emitOpError()
+           << "peer is required by send and recv and only by them";
+  if (getPeer() && *getPeer() < 0)
+    return emitOpError() << "peer must be a pipeline stage >= 0, got "
+                         << *getPeer();
   return success();
 }
 

@@ -57,12 +57,27 @@ LogicalResult StepSignature::verify(func::FuncOp func) {
       return fail("operand #" + Twine(i) + " (" + stepInputName(input) +
                   ") must be " + str(want) + ", got " + str(fty.getInput(i)));
   }
-  if (fty.getNumResults() != n - kNumInputs + 1)
+  unsigned numCaches = n - kNumInputs;
+  bool logitsResult = fty.getNumResults() == numCaches + 1;
+  if (!logitsResult && fty.getNumResults() != numCaches)
     return fail("expected the logits and one result per cache");
-  auto logits = dyn_cast<RankedTensorType>(fty.getResult(0));
-  if (!logits || logits.getRank() != 2 || !logits.isDynamicDim(0) ||
-      logits.isDynamicDim(1) || !logits.getElementType().isF32())
-    return fail("result #0 must be f32 logits tensor<?xVOCABxf32>");
+  if (!logitsResult) {
+    // A pipeline stage that hands its hidden states on.
+    bool sends = false;
+    if (!func.isExternal())
+      func.walk([&](Operation *op) {
+        sends |= op->getName().getStringRef() == "tfm.send";
+      });
+    if (!sends)
+      return fail("returns no logits, so it must be a pipeline stage that "
+                  "sends its output on (tfm.send)");
+  } else {
+    auto logits = dyn_cast<RankedTensorType>(fty.getResult(0));
+    if (!logits || logits.getRank() != 2 || !logits.isDynamicDim(0) ||
+        logits.isDynamicDim(1) || !logits.getElementType().isF32())
+      return fail("result #0 must be f32 logits tensor<?xVOCABxf32>");
+  }
+  unsigned firstCacheResult = logitsResult ? 1 : 0;
   int64_t blockSize = 0;
   for (unsigned i = kNumInputs; i < n; ++i) {
     auto ty = dyn_cast<RankedTensorType>(fty.getInput(i));
@@ -76,8 +91,8 @@ LogicalResult StepSignature::verify(func::FuncOp func) {
                   Twine(ty.getDimSize(1)) + " tokens, the first cache " +
                   Twine(blockSize) + ": every cache shares one block size");
     blockSize = ty.getDimSize(1);
-    if (fty.getResult(i - kNumInputs + 1) != ty)
-      return fail("result #" + Twine(i - kNumInputs + 1) +
+    if (fty.getResult(i - kNumInputs + firstCacheResult) != ty)
+      return fail("result #" + Twine(i - kNumInputs + firstCacheResult) +
                   " must have the type of its cache operand");
   }
   return success();

@@ -641,13 +641,23 @@ LogicalResult AllGatherOp::verify() {
 
 LogicalResult SendOp::verify() {
   if (auto peer = static_cast<int64_t>(getPeer()); peer < 0)
-    return emitOpError() << "peer must be a rank >= 0, got " << peer;
+    return emitOpError() << "peer must be a pipeline stage >= 0, got " << peer;
   return success();
 }
 
 LogicalResult RecvOp::verify() {
   if (auto peer = static_cast<int64_t>(getPeer()); peer < 0)
-    return emitOpError() << "peer must be a rank >= 0, got " << peer;
+    return emitOpError() << "peer must be a pipeline stage >= 0, got " << peer;
+  auto rows = cast<RankedTensorType>(getRows().getType());
+  auto out = cast<RankedTensorType>(getType());
+  if (rows.getRank() < 1 || out.getRank() < 1 ||
+      rows.getDimSize(0) != out.getDimSize(0))
+    return emitOpError() << "result " << out
+                         << " must have the rows (dimension 0) of " << rows;
+  for (int64_t d = 1; d < out.getRank(); ++d)
+    if (out.isDynamicDim(d))
+      return emitOpError() << "result dimension " << d
+                           << " is dynamic; only the rows may be";
   return success();
 }
 

@@ -64,7 +64,7 @@ struct PlanMemory : llmc::impl::PlanMemoryBase<PlanMemory> {
     };
     auto needsArena = [&](Value v) {
       Operation *def = v.getDefiningOp();
-      if (!def || v == logits ||
+      if (!def || (logits && v == logits) ||
           isa<tfm::WeightOp, tfm::KVCacheWriteOp, tfm::ReshapeOp>(def))
         return false;
       // The fused QKV op updates the caches in place: only the queries

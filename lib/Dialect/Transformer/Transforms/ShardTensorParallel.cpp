@@ -269,7 +269,7 @@ LogicalResult Sharder::rewriteLinear(tfm::LinearOp l) {
   }
 
   Value logits = step.getLogits();
-  bool isLogits = l.getResult() == logits;
+  bool isLogits = logits && l.getResult() == logits;
   if (!isLogits && !acceptsSplit(l.getResult()))
     return success(); // replicated
 
@@ -389,15 +389,23 @@ LogicalResult Sharder::rewrite(Operation *op) {
     if (layoutOf(o.get()) == Layout::Partial && !isa<tfm::AllReduceOp>(op))
       o.set(allReduce(o.get()));
   if (isa<func::ReturnOp>(op))
-    for (Value v : op->getOperands().drop_front())
+    for (Value v : op->getOperands().drop_front(step.hasLogits() ? 1 : 0))
       if (layoutOf(v) != Layout::Split)
         return op->emitOpError() << "returns a cache that is not split";
   if (auto l = dyn_cast<tfm::LinearOp>(op))
     return rewriteLinear(l);
   if (auto e = dyn_cast<tfm::EmbeddingOp>(op))
     return rewriteEmbedding(e);
-  if (isa<func::ReturnOp, tfm::AllReduceOp, tfm::AllGatherOp>(op))
+  // A pipeline stage hands on (and receives) the whole hidden states.
+  if (isa<func::ReturnOp, tfm::AllReduceOp, tfm::AllGatherOp, tfm::RecvOp>(op))
     return success();
+  if (auto send = dyn_cast<tfm::SendOp>(op)) {
+    if (layoutOf(send.getInput()) == Layout::Split)
+      return send.emitOpError() << "sends a rank's part of a value to the "
+                                   "next pipeline stage; only whole values "
+                                   "are handed on";
+    return success();
+  }
 
   SmallVector<Value> split;
   for (Value v : op->getOperands())
@@ -494,8 +502,10 @@ struct ShardTensorParallel
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (tp < 1 || rank < 0 || rank >= tp) {
-      module.emitError() << "tfm-shard-tensor-parallel: rank " << rank
-                         << " of tp " << tp << " (need 0 <= rank < tp)";
+      module.emitError() << "tfm-shard-tensor-parallel: rank "
+                         << static_cast<int64_t>(rank) << " of tp "
+                         << static_cast<int64_t>(tp)
+                         << " (need 0 <= rank < tp)";
       return signalPassFailure();
     }
     if (tp == 1)

@@ -179,20 +179,25 @@ def Plan_LaunchOp : Plan_Op<"launch", [HasParent<"ProgramOp">,
 }
 
 def Plan_CollectiveOp : Plan_Op<"collective", [HasParent<"ProgramOp">]> {
-  let summary = "a collective over the tensor-parallel group";
+  let summary = "a collective over the tensor-parallel group, or a "
+                "pipeline stage's send / receive";
   let description = [{
     Runs the runtime's communicator on buffers (no kernel): `all_reduce`
     sums `args[0]` over the ranks into `args[1]`; `all_gather` concatenates
     the ranks' `args[0]` along `axis` into `args[1]`. Every rank of the
-    group issues the same collectives in the same order.
+    tensor-parallel group issues the same collectives in the same order.
+    `send` sends `args[0]` to pipeline stage `peer` and `recv` receives
+    `args[0]` from it (the same tensor-parallel rank of that stage).
 
     ```mlir
     plan.collective "all_reduce" [#plan.buffer<...>, #plan.buffer<...>]
+    plan.collective "send" [#plan.buffer<...>] {peer = 1 : i64}
     ```
   }];
   let arguments = (ins StrAttr:$kind,
                        TypedArrayAttrBase<Plan_BufferAttr, "buffers">:$args,
-                       OptionalAttr<I64Attr>:$axis);
+                       OptionalAttr<I64Attr>:$axis,
+                       OptionalAttr<I64Attr>:$peer);
   let assemblyFormat = "$kind $args attr-dict";
   let hasVerifier = 1;
 }

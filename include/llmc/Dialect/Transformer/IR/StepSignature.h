@@ -2,7 +2,9 @@
 //
 // The one place that knows the step function's signature: the batch inputs
 // (schema::StepInput, in that order), then the K and V caches of every
-// layer; results: the logits, then every cache updated. The importer builds
+// layer; results: the logits, then every cache updated. A pipeline stage
+// other than the last has no logits result (it sends its hidden states on
+// with tfm.send) and holds only its layers' caches. The importer builds
 // it, passes find the step through it (the function marked `tfm.step`),
 // and the dialect verifies it.
 //
@@ -52,17 +54,28 @@ public:
   mlir::RankedTensorType getCacheType(unsigned i) const {
     return mlir::cast<mlir::RankedTensorType>(getCache(i).getType());
   }
+  /// Whether the step returns logits (every step but a pipeline stage's
+  /// before the last).
+  bool hasLogits() const {
+    return func.getFunctionType().getNumResults() == getNumCaches() + 1;
+  }
+  /// The logits' type; null without logits.
   mlir::RankedTensorType getLogitsType() const {
+    if (!hasLogits())
+      return {};
     return mlir::cast<mlir::RankedTensorType>(
         func.getFunctionType().getResult(0));
   }
   mlir::Operation *getReturn() const {
     return func.getBody().front().getTerminator();
   }
-  /// The returned logits and the returned update of cache `i`.
-  mlir::Value getLogits() const { return getReturn()->getOperand(0); }
+  /// The returned logits (null without logits) and the returned update of
+  /// cache `i`.
+  mlir::Value getLogits() const {
+    return hasLogits() ? getReturn()->getOperand(0) : mlir::Value();
+  }
   mlir::Value getCacheResult(unsigned i) const {
-    return getReturn()->getOperand(1 + i);
+    return getReturn()->getOperand((hasLogits() ? 1 : 0) + i);
   }
 
 private:

@@ -431,6 +431,15 @@ def Tfm_AllGatherOp : Tfm_Op<"all_gather",
 
 def Tfm_SendOp : Tfm_Op<"send", [MemoryEffects<[MemWrite]>]> {
   let summary = "send a tensor to another pipeline stage";
+  let description = [{
+    Sends `input` to pipeline stage `peer` (the same tensor-parallel rank of
+    that stage), which receives it with a `tfm.recv` of the same type; a
+    stage's step ends with the send of its hidden states to the next stage.
+
+    ```mlir
+    tfm.send %h {peer = 1 : i64} : tensor<?x64xf32>
+    ```
+  }];
   let arguments = (ins Tfm_FloatTensor:$input, I64Attr:$peer);
   let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasVerifier = 1;
@@ -438,9 +447,20 @@ def Tfm_SendOp : Tfm_Op<"send", [MemoryEffects<[MemWrite]>]> {
 
 def Tfm_RecvOp : Tfm_Op<"recv", [MemoryEffects<[MemRead]>]> {
   let summary = "receive a tensor from another pipeline stage";
-  let arguments = (ins I64Attr:$peer);
+  let description = [{
+    Receives what pipeline stage `peer` sends with `tfm.send`. The result
+    has as many rows (dimension 0) as `rows` has: a step input such as the
+    token ids, which is how the receiving stage knows the size of a
+    ragged step's message.
+
+    ```mlir
+    %h = tfm.recv %token_ids {peer = 0 : i64} : tensor<?xi32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$rows, I64Attr:$peer);
   let results = (outs Tfm_FloatTensor:$result);
-  let assemblyFormat = "attr-dict `:` type($result)";
+  let assemblyFormat =
+      "$rows attr-dict `:` type($rows) `->` type($result)";
   let hasVerifier = 1;
 }
 

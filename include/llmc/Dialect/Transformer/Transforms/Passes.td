@@ -74,6 +74,41 @@ def ShardTensorParallel : Pass<"tfm-shard-tensor-parallel", "mlir::ModuleOp"> {
   ];
 }
 
+def PartitionPipeline : Pass<"tfm-partition-pipeline", "mlir::ModuleOp"> {
+  let summary = "Keep one pipeline stage's contiguous layers of the step, "
+                "with send/recv at its edges";
+  let description = [{
+    Rewrites the (unfused) step function into what pipeline stage `stage`
+    of `pp` computes; the driver runs it once per stage on a copy of the
+    step, before tensor-parallel sharding.
+
+    Layers are found from the dataflow, not from names: a layer boundary is
+    the last point before a layer's `tfm.attention` where exactly one value
+    that depends on the token ids is alive (the residual stream
+    `[tokens, hidden]`; KV cache updates returned at the end do not count).
+    The step then is a sequence of segments, one per layer, the first also
+    holding the embedding and the last the final norm and LM head. Each
+    segment's cost is the compile report's flops per token (its linears'
+    weights, attention over a nominal 256-token context, a few flops per
+    element of the other ops; Utils/CostModel.h) and the segments are split
+    into `pp` contiguous ranges that minimize the largest range's cost,
+    every stage holding at least one layer.
+
+    Stage `stage` keeps its range's ops (plus the weights and position-only
+    values they read), receives its input with `tfm.recv` from stage
+    `stage - 1` (sized by the token ids) unless it is the first, and ends
+    with `tfm.send` to stage `stage + 1` unless it is the last; only the
+    last returns logits. It keeps only its layers' KV caches, in their
+    order. `pp` above the number of layers is an error naming both.
+  }];
+  let options = [
+    Option<"pp", "pp", "int64_t", /*default=*/"1",
+           "pipeline stages">,
+    Option<"stage", "stage", "int64_t", /*default=*/"0",
+           "the stage whose part to keep, in [0, pp)">
+  ];
+}
+
 def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
   let summary = "Merge projections of one input (Q/K/V, gate/up) into one "
                 "linear";
