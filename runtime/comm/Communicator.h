@@ -31,8 +31,20 @@ public:
   virtual void allReduceSum(const float *in, float *out, size_t n) = 0;
   /// `out` receives every rank's `n` floats, rank after rank.
   virtual void allGather(const float *in, float *out, size_t n) = 0;
-  virtual void send(const void *data, size_t bytes, int peer) = 0;
-  virtual void recv(void *data, size_t bytes, int peer) = 0;
+  virtual void send(const void *data, size_t bytes, int peer, int tag = 0) = 0;
+  virtual void recv(void *data, size_t bytes, int peer, int tag = 0) = 0;
+  /// A receive posted now and finished by wait(): a peer's send to it
+  /// completes even while this rank is busy with other messages.
+  class Pending {
+  public:
+    virtual ~Pending();
+    virtual void wait() = 0;
+  };
+  virtual std::unique_ptr<Pending> recvLater(void *data, size_t bytes, int peer,
+                                             int tag = 0) = 0;
+  /// The ranks with the same `color` as a communicator of their own, ranked
+  /// by `key`. Every rank calls it, at the same point.
+  virtual std::shared_ptr<Communicator> split(int color, int key) = 0;
   /// `bytes` of `data` from `root` to every rank.
   virtual void broadcast(void *data, size_t bytes, int root) = 0;
   /// Like broadcast, but a rank may wait for it indefinitely without

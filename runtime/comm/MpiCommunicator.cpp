@@ -21,6 +21,7 @@
 namespace llmc::rt {
 
 Communicator::~Communicator() = default;
+Communicator::Pending::~Pending() = default;
 
 bool launchedWithRanks() {
   for (const char *v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
@@ -101,25 +102,42 @@ void check(int rc, const char *what) {
   }
 }
 
-class MpiCommunicator : public Communicator {
+/// MPI itself, once per process: initialized by the first communicator,
+/// finalized after the last, with the watchdog every blocking call reports
+/// to.
+class MpiProcess {
 public:
-  explicit MpiCommunicator(double timeoutSeconds) {
+  explicit MpiProcess(double timeoutSeconds) {
     int provided = 0;
     check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided),
           "init");
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    watchdog = std::make_unique<Watchdog>(timeoutSeconds, rank);
+  }
+  ~MpiProcess() {
+    watchdog.reset();
+    MPI_Finalize();
+  }
+  std::unique_ptr<Watchdog> watchdog;
+};
+
+class MpiCommunicator : public Communicator {
+public:
+  MpiCommunicator(std::shared_ptr<MpiProcess> process, MPI_Comm comm)
+      : process_(std::move(process)), comm_(comm) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
     MPI_Comm local;
-    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_,
-                              MPI_INFO_NULL, &local),
+    check(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL,
+                              &local),
           "split");
     MPI_Comm_size(local, &localSize_);
     MPI_Comm_free(&local);
-    watchdog_ = std::make_unique<Watchdog>(timeoutSeconds, rank_);
   }
   ~MpiCommunicator() override {
-    watchdog_.reset();
-    MPI_Finalize();
+    if (comm_ != MPI_COMM_WORLD)
+      MPI_Comm_free(&comm_);
   }
 
   int rank() const override { return rank_; }
@@ -129,40 +147,50 @@ public:
   void allReduceSum(const float *in, float *out, size_t n) override {
     Watch w(*this, "all_reduce");
     check(MPI_Allreduce(in == out ? MPI_IN_PLACE : in, out, count(n), MPI_FLOAT,
-                        MPI_SUM, MPI_COMM_WORLD),
+                        MPI_SUM, comm_),
           "all_reduce");
   }
   void allGather(const float *in, float *out, size_t n) override {
     Watch w(*this, "all_gather");
-    check(MPI_Allgather(in, count(n), MPI_FLOAT, out, count(n), MPI_FLOAT,
-                        MPI_COMM_WORLD),
-          "all_gather");
+    check(
+        MPI_Allgather(in, count(n), MPI_FLOAT, out, count(n), MPI_FLOAT, comm_),
+        "all_gather");
   }
-  void send(const void *data, size_t bytes, int peer) override {
+  void send(const void *data, size_t bytes, int peer, int tag) override {
     Watch w(*this, "send");
-    check(MPI_Send(data, count(bytes), MPI_BYTE, peer, 0, MPI_COMM_WORLD),
-          "send");
+    check(MPI_Send(data, count(bytes), MPI_BYTE, peer, tag, comm_), "send");
   }
-  void recv(void *data, size_t bytes, int peer) override {
+  void recv(void *data, size_t bytes, int peer, int tag) override {
     Watch w(*this, "recv");
-    check(MPI_Recv(data, count(bytes), MPI_BYTE, peer, 0, MPI_COMM_WORLD,
+    check(MPI_Recv(data, count(bytes), MPI_BYTE, peer, tag, comm_,
                    MPI_STATUS_IGNORE),
           "recv");
   }
+  std::unique_ptr<Pending> recvLater(void *data, size_t bytes, int peer,
+                                     int tag) override {
+    auto p = std::make_unique<PendingRecv>(*this);
+    check(MPI_Irecv(data, count(bytes), MPI_BYTE, peer, tag, comm_, &p->req),
+          "recv");
+    return p;
+  }
+  std::shared_ptr<Communicator> split(int color, int key) override {
+    MPI_Comm sub;
+    check(MPI_Comm_split(comm_, color, key, &sub), "split");
+    return std::make_shared<MpiCommunicator>(process_, sub);
+  }
   void broadcast(void *data, size_t bytes, int root) override {
     Watch w(*this, "broadcast");
-    check(MPI_Bcast(data, count(bytes), MPI_BYTE, root, MPI_COMM_WORLD),
-          "broadcast");
+    check(MPI_Bcast(data, count(bytes), MPI_BYTE, root, comm_), "broadcast");
   }
   void broadcastWhenReady(void *data, size_t bytes, int root) override {
     MPI_Request req;
-    check(MPI_Ibcast(data, count(bytes), MPI_BYTE, root, MPI_COMM_WORLD, &req),
+    check(MPI_Ibcast(data, count(bytes), MPI_BYTE, root, comm_, &req),
           "broadcast");
     wait(req, "broadcast");
   }
   void barrierWhenReady() override {
     MPI_Request req;
-    check(MPI_Ibarrier(MPI_COMM_WORLD, &req), "barrier");
+    check(MPI_Ibarrier(comm_, &req), "barrier");
     wait(req, "barrier");
   }
   /// Polls `req` with growing sleeps: a waiting rank costs no CPU.
@@ -177,7 +205,7 @@ public:
   }
   void barrier() override {
     Watch w(*this, "barrier");
-    check(MPI_Barrier(MPI_COMM_WORLD), "barrier");
+    check(MPI_Barrier(comm_), "barrier");
   }
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
@@ -187,10 +215,25 @@ public:
 private:
   struct Watch {
     Watch(MpiCommunicator &c, const char *what) : c(c) {
-      c.watchdog_->begin(what);
+      c.process_->watchdog->begin(what);
     }
-    ~Watch() { c.watchdog_->end(); }
+    ~Watch() { c.process_->watchdog->end(); }
     MpiCommunicator &c;
+  };
+  struct PendingRecv : Pending {
+    explicit PendingRecv(MpiCommunicator &c) : c(c) {}
+    ~PendingRecv() override {
+      if (req != MPI_REQUEST_NULL) {
+        MPI_Cancel(&req);
+        MPI_Request_free(&req);
+      }
+    }
+    void wait() override {
+      Watch w(c, "recv");
+      check(MPI_Wait(&req, MPI_STATUS_IGNORE), "recv");
+    }
+    MpiCommunicator &c;
+    MPI_Request req = MPI_REQUEST_NULL;
   };
   static int count(size_t n) {
     if (n > static_cast<size_t>(INT32_MAX))
@@ -198,14 +241,16 @@ private:
     return static_cast<int>(n);
   }
 
+  std::shared_ptr<MpiProcess> process_;
+  MPI_Comm comm_;
   int rank_ = 0, size_ = 1, localSize_ = 1;
-  std::unique_ptr<Watchdog> watchdog_;
 };
 
 } // namespace
 
 std::shared_ptr<Communicator> createMpiCommunicator(double timeoutSeconds) {
-  return std::make_shared<MpiCommunicator>(timeoutSeconds);
+  return std::make_shared<MpiCommunicator>(
+      std::make_shared<MpiProcess>(timeoutSeconds), MPI_COMM_WORLD);
 }
 
 #else

@@ -19,7 +19,21 @@ std::string KvPool::describe(const schema::Manifest &m) const {
 
 KvPool sizeKvPool(const schema::Manifest &m, int64_t memoryAvailable,
                   const KvPoolOptions &options) {
+  // A parallel artifact's ranks differ (pipeline stages hold different
+  // layers): every rank's pool has the same blocks, sized for the rank
+  // that needs the most.
   int64_t perBlock = m.kvBytesPerBlock();
+  int64_t weights = m.weightsBytes, arena = m.arenaBytes;
+  for (const schema::RankPart &p : m.ranks) {
+    int64_t b = 0;
+    for (const schema::KvCache &c : p.kvCaches)
+      b += c.bytesPerBlock();
+    perBlock = std::max(perBlock, b);
+    if (p.weightsBytes + p.arenaBytes > weights + arena) {
+      weights = p.weightsBytes;
+      arena = p.arenaBytes;
+    }
+  }
   if (perBlock <= 0)
     rt::fail("the artifact has no KV cache");
   int64_t blocksPerSeq = (m.maxSeqLen + m.kvBlockSize() - 1) / m.kvBlockSize();
@@ -37,7 +51,7 @@ KvPool sizeKvPool(const schema::Manifest &m, int64_t memoryAvailable,
       rt::fail("--kv-memory {} GiB holds no KV block ({} bytes each)",
                *options.memoryGiB, perBlock);
   } else {
-    int64_t left = memoryAvailable - m.weightsBytes - m.arenaBytes;
+    int64_t left = memoryAvailable - weights - arena;
     int64_t budget =
         static_cast<int64_t>(options.fraction * static_cast<double>(left));
     blocks = budget > 0 ? budget / perBlock : 0;
@@ -45,8 +59,7 @@ KvPool sizeKvPool(const schema::Manifest &m, int64_t memoryAvailable,
       rt::fail("not enough memory for a KV cache: {:.2f} GiB available, the "
                "weights take {:.2f} GiB and the arena {:.2f} GiB (set "
                "--kv-memory or --kv-blocks)",
-               memoryAvailable / kGiB, m.weightsBytes / kGiB,
-               m.arenaBytes / kGiB);
+               memoryAvailable / kGiB, weights / kGiB, arena / kGiB);
     blocks =
         std::min(blocks, std::max<int64_t>(1, options.maxSeqs) * blocksPerSeq);
   }

@@ -115,7 +115,8 @@ std::unique_ptr<Device> createDevice(const Artifact &artifact,
                                      const DeviceOptions &options) {
   switch (artifact.manifest().target) {
   case schema::Target::Cpu:
-    return createCpuDevice(artifact, options.threads, options.comm);
+    return createCpuDevice(artifact, options.threads, options.comm,
+                           options.world);
   case schema::Target::Cuda:
 #ifdef LLMC_WITH_CUDA
     if (!artifact.manifest().ranks.empty())

@@ -70,8 +70,10 @@ int64_t hostMemoryAvailable();
 struct DeviceOptions {
   int threads = 1; // CPU: threads running each step
   int gpu = 0;     // CUDA: the device index
-  /// A parallel artifact's rank: the collectives' transport.
-  std::shared_ptr<Communicator> comm;
+  /// A parallel artifact's rank: the transport of its tensor-parallel
+  /// group's collectives (its pipeline stage's ranks), and of the whole
+  /// job (the pipeline's sends and receives).
+  std::shared_ptr<Communicator> comm, world;
 };
 
 /// The device for the artifact's target, with its plan and kernels loaded;

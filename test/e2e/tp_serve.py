@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
-"""A tensor-parallel artifact served over HTTP, then a rank killed.
+"""A parallel artifact served over HTTP, then a rank killed.
 
-Compiles --model at --tp 2 and starts `llm-run ART serve` without a
-launcher (it starts its two ranks with mpirun). Then:
+Compiles --model with the --llmc-arg degrees (default --tp=2) and starts
+`llm-run ART serve` without a launcher (it starts its ranks with mpirun).
+Then:
   1. several concurrent completions (greedy) through rank 0's scheduler
-     and server give the same tokens as the same artifact compiled at
-     --tp 1, served the same way;
-  2. rank 1 is killed (SIGKILL): the whole job must end within --deadline
-     seconds, non-zero, with the launcher's message naming rank 1, rather
-     than hang with rank 0 waiting in a collective;
-  3. served again with --collective-timeout 3, rank 1 is stopped (SIGSTOP,
-     alive but stuck): rank 0's next collective must give up after 3 s
-     saying so, and the job must end.
+     and server give the same tokens as the same model compiled for one
+     rank, served the same way;
+  2. the last rank is killed (SIGKILL): the whole job must end within
+     --deadline seconds, non-zero, with the launcher's message naming that
+     rank, rather than hang with rank 0 waiting in a collective;
+  3. served again with --collective-timeout 3, the last rank is stopped
+     (SIGSTOP, alive but stuck): rank 0's next collective or receive must
+     give up after 3 s saying so, and the job must end.
 """
 import argparse
 import concurrent.futures as cf
@@ -84,61 +85,72 @@ def main():
     ap.add_argument("--llm-run", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--deadline", type=float, default=60)
+    ap.add_argument("--llmc-arg", action="append", default=[],
+                    help="llmc flags of the parallel build (--tp=2 ...)")
     args = ap.parse_args()
+    degrees = args.llmc_arg or ["--tp=2"]
     with tempfile.TemporaryDirectory() as tmp:
         arts = {}
-        for tp in (1, 2):
-            arts[tp] = pathlib.Path(tmp) / f"tp{tp}.llmc"
-            subprocess.run([args.llmc, args.model, "-o", str(arts[tp]),
-                            f"--tp={tp}"], check=True)
-        one, want = serve_all(args.llm_run, arts[1], args.model)
+        for name, flags in (("one", []), ("par", degrees)):
+            arts[name] = pathlib.Path(tmp) / f"{name}.llmc"
+            subprocess.run([args.llmc, args.model, "-o", str(arts[name]),
+                            *flags], check=True)
+        world = json.loads((arts["par"] / "manifest.json").read_text())
+        world = world["parallel"]["tp"] * world["parallel"]["pp"]
+        victim = world - 1
+        one, want = serve_all(args.llm_run, arts["one"], args.model)
         one.proc.send_signal(signal.SIGTERM)
         one.proc.wait(60)
-        two, got = serve_all(args.llm_run, arts[2], args.model)
+        two, got = serve_all(args.llm_run, arts["par"], args.model)
         if got != want:
-            two.fail(f"tp 2 completions {got!r} differ from tp 1's {want!r}")
-        print(f"{len(PROMPTS)} concurrent completions: tp 2 == tp 1")
+            two.fail(f"{' '.join(degrees)} completions {got!r} differ from "
+                     f"one rank's {want!r}")
+        print(f"{len(PROMPTS)} concurrent completions: {' '.join(degrees)} "
+              "== one rank")
 
         ranks = ranks_of(two.proc.pid)
-        if sorted(ranks) != [0, 1]:
-            two.fail(f"expected ranks 0 and 1 under mpirun, found {ranks}")
-        os.kill(ranks[1], signal.SIGKILL)
-        # A request now needs rank 1: it must not hang the job.
+        if sorted(ranks) != list(range(world)):
+            two.fail(f"expected ranks 0..{world - 1} under mpirun, found "
+                     f"{ranks}")
+        os.kill(ranks[victim], signal.SIGKILL)
+        # A request now needs the victim: it must not hang the job.
         threading.Thread(target=lambda: poke(two), daemon=True).start()
         try:
             rc = two.proc.wait(args.deadline)
         except subprocess.TimeoutExpired:
-            two.fail(f"still running {args.deadline} s after rank 1 was "
-                     "killed")
+            two.fail(f"still running {args.deadline} s after rank {victim} "
+                     "was killed")
         time.sleep(0.5)
         log = "".join(two.log)
-        if rc == 0 or "rank 1" not in log:
-            sys.exit(f"after rank 1 was killed: exit {rc}, expected non-zero "
-                     f"and a message naming rank 1:\n{log}")
-        print(f"rank 1 killed: job ended (exit {rc}) naming rank 1")
+        if rc == 0 or f"rank {victim}" not in log:
+            sys.exit(f"after rank {victim} was killed: exit {rc}, expected "
+                     f"non-zero and a message naming rank {victim}:\n{log}")
+        print(f"rank {victim} killed: job ended (exit {rc}) naming it")
 
-        three, _ = serve_all(args.llm_run, arts[2], args.model,
+        three, _ = serve_all(args.llm_run, arts["par"], args.model,
                              "--collective-timeout=3")
         ranks = ranks_of(three.proc.pid)
-        os.kill(ranks[1], signal.SIGSTOP)
+        os.kill(ranks[victim], signal.SIGSTOP)
         threading.Thread(target=lambda: poke(three), daemon=True).start()
         try:
             rc = three.proc.wait(args.deadline)
         except subprocess.TimeoutExpired:
-            os.kill(ranks[1], signal.SIGKILL)
-            three.fail(f"still running {args.deadline} s after rank 1 was "
-                       "stopped")
+            os.kill(ranks[victim], signal.SIGKILL)
+            three.fail(f"still running {args.deadline} s after rank {victim} "
+                       "was stopped")
         finally:
-            try:
-                os.kill(ranks[1], signal.SIGKILL)
-            except OSError:
-                pass
+            for pid in ranks.values():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         time.sleep(0.5)
         log = "".join(three.log)
         if rc == 0 or "did not complete in 3 s" not in log:
-            sys.exit(f"after rank 1 was stopped: exit {rc}, expected non-zero "
-                     f"and the timeout's message:\n{log}")
-        print(f"rank 1 stopped: the collective timed out, job ended (exit {rc})")
+            sys.exit(f"after rank {victim} was stopped: exit {rc}, expected "
+                     f"non-zero and the timeout's message:\n{log}")
+        print(f"rank {victim} stopped: the wait timed out, job ended "
+              f"(exit {rc})")
 
 
 if __name__ == "__main__":

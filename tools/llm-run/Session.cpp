@@ -66,13 +66,14 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options_.threads;
   deviceOptions.gpu = options_.gpu;
-  if (options_.ranks)
-    deviceOptions.comm = std::shared_ptr<rt::Communicator>(
-        options_.ranks, &options_.ranks->comm());
+  if (options_.ranks) {
+    deviceOptions.comm = options_.ranks->comms().tensor;
+    deviceOptions.world = options_.ranks->comms().world;
+  }
   device = rt::createDevice(artifact, deviceOptions);
   if (options_.ranks)
     device = std::make_unique<rt::RankGroupDevice>(std::move(device),
-                                                   options_.ranks);
+                                                   options_.ranks, m.vocabSize);
   if (options_.swapSpace > 0 && !device->hasSeparateMemory())
     std::cerr << "llm-run: note: --swap-space is ignored: the "
               << schema::nameOf(m.target)
@@ -128,16 +129,17 @@ void Session::loadWeights(const std::string &weightsDir) {
 }
 
 int runRank(const std::string &artifactDir, const std::string &weightsDir,
-            const EngineOptions &options,
-            std::shared_ptr<rt::Communicator> comm) {
-  rt::Artifact artifact(artifactDir, comm->rank());
+            const EngineOptions &options, const rt::RankComms &comms,
+            const rt::RankLayout &layout) {
+  rt::Artifact artifact(artifactDir, comms.world->rank());
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options.threads;
   deviceOptions.gpu = options.gpu;
-  deviceOptions.comm = comm;
+  deviceOptions.comm = comms.tensor;
+  deviceOptions.world = comms.world;
   std::unique_ptr<rt::Device> device =
       rt::createDevice(artifact, deviceOptions);
-  rt::serveRank(*device, *comm, [&] {
+  rt::serveRank(*device, *comms.world, layout, [&] {
     return readWeights(artifact.manifest(), weightsDir, options.threads);
   });
   return 0;

@@ -60,8 +60,8 @@ rt::AlignedBuffer readWeights(const schema::Manifest &m,
 
 /// A rank other than 0 of a parallel artifact: serves rank 0's commands.
 int runRank(const std::string &artifactDir, const std::string &weightsDir,
-            const EngineOptions &options,
-            std::shared_ptr<rt::Communicator> comm);
+            const EngineOptions &options, const rt::RankComms &comms,
+            const rt::RankLayout &layout);
 
 /// The artifact's tokenizer.json, or null.
 std::unique_ptr<rt::Tokenizer> loadTokenizer(const rt::Artifact &artifact);

@@ -98,6 +98,12 @@ int main(int argc, char **argv) {
                  "other ranks before the job is ended (0: no limit)")
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
+  int64_t microBatches = 0;
+  app.add_option("--micro-batches", microBatches,
+                 "pipeline-parallel artifacts: micro-batches a step is split "
+                 "into so the stages overlap (default: --pp; at most one per "
+                 "sequence)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--swap-space", eo.swapSpace,
                  "GiB of host memory for the KV of preempted sequences, on "
                  "devices with memory of their own");
@@ -222,7 +228,8 @@ int main(int argc, char **argv) {
                "safetensors weights)");
     // A parallel artifact: one process per rank, from a launcher or
     // spawned here; rank 0 goes on below, the others serve it.
-    int64_t world = rt::Artifact(artifactDir).manifest().worldSize();
+    schema::Manifest manifest = rt::Artifact(artifactDir).manifest();
+    int64_t world = manifest.worldSize();
     if (world > 1 && !rt::launchedWithRanks())
       return spawnRanks(world, argc, argv);
     if (rt::launchedWithRanks()) {
@@ -236,9 +243,11 @@ int main(int argc, char **argv) {
           eo.threads = std::max(
               1, static_cast<int>(std::thread::hardware_concurrency()) /
                      comm->localSize());
+        rt::RankLayout layout{manifest.tp, manifest.pp, microBatches};
+        rt::RankComms comms = rt::splitRanks(comm, layout);
         if (comm->rank() != 0)
-          return runRank(artifactDir, weightsDir, eo, comm);
-        eo.ranks = std::make_shared<rt::RankGroup>(comm);
+          return runRank(artifactDir, weightsDir, eo, comms, layout);
+        eo.ranks = std::make_shared<rt::RankGroup>(comms, layout);
       }
     }
     if (*serve)

@@ -14,10 +14,12 @@ using schema::BufferSpace;
 CpuDevice::CpuDevice(
     const schema::Manifest &manifest,
     const std::function<KernelFn(const std::string &)> &resolve, int threads,
-    std::shared_ptr<void> keepAlive, std::shared_ptr<Communicator> comm)
+    std::shared_ptr<void> keepAlive, std::shared_ptr<Communicator> comm,
+    std::shared_ptr<Communicator> world)
     : manifest_(manifest), keepAlive_(std::move(keepAlive)),
-      comm_(std::move(comm)), arena_(manifest.arenaBytes), pool_(threads),
-      barrier_(pool_.size()) {
+      comm_(std::move(comm)), world_(std::move(world)),
+      logits_(manifest.producesLogits()), arena_(manifest.arenaBytes),
+      pool_(threads), barrier_(pool_.size()) {
   std::unordered_map<std::string, KernelFn> kernels;
   for (const std::string &name : manifest.program.kernels)
     kernels[name] = resolve(name);
@@ -27,6 +29,14 @@ CpuDevice::CpuDevice(
     l.axis = e.axis;
     if (e.kind == schema::EntryKind::Launch) {
       l.fn = kernels.at(e.kernel);
+    } else if (e.isPointToPoint()) {
+      if (!world_ || world_->size() != manifest.worldSize())
+        fail("the plan has a {} between pipeline stages of {} ranks, and "
+             "this device has {}",
+             schema::nameOf(e.kind), manifest.worldSize(),
+             world_ ? fmt::format("{} ranks", world_->size())
+                    : std::string("no communicator"));
+      l.peer = static_cast<int>(manifest.rankOf(e.peer, manifest.tpRank()));
     } else if (!comm_ || comm_->size() != manifest.tp) {
       fail("the plan has a {} over {} tensor-parallel ranks, and this device "
            "has {}",
@@ -72,7 +82,11 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   if (!numKvBlocks_)
     fail("the device has no KV pool (allocate first)");
   checkStepInputs(in, manifest_, numKvBlocks_);
-  logits.assign(in.logitsIndices.size() * manifest_.vocabSize, 0.0f);
+  // A pipeline stage before the last hands its output on instead.
+  if (logits_)
+    logits.assign(in.logitsIndices.size() * manifest_.vocabSize, 0.0f);
+  else
+    logits.clear();
   BufferBases bases;
   bases.weights = reinterpret_cast<uint64_t>(weights_.data());
   bases.arena = reinterpret_cast<uint64_t>(arena_.data());
@@ -119,6 +133,14 @@ void CpuDevice::collective(const Launch &l) {
   size_t n = 1;
   for (int64_t d : in)
     n *= static_cast<size_t>(d);
+  if (l.kind == schema::EntryKind::Send) {
+    world_->send(l.pointers[0], n * sizeof(float), l.peer);
+    return;
+  }
+  if (l.kind == schema::EntryKind::Recv) {
+    world_->recv(l.pointers[0], n * sizeof(float), l.peer);
+    return;
+  }
   auto *src = static_cast<float *>(l.pointers[0]);
   auto *dst = static_cast<float *>(l.pointers[1]);
   if (l.kind == schema::EntryKind::AllReduce) {
@@ -141,7 +163,8 @@ void CpuDevice::collective(const Launch &l) {
 }
 
 std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads,
-                                        std::shared_ptr<Communicator> comm) {
+                                        std::shared_ptr<Communicator> comm,
+                                        std::shared_ptr<Communicator> world) {
   const schema::Manifest &m = artifact.manifest();
   if (m.program.abiVersion != schema::kCpuKernelAbiVersion)
     fail("{}: field 'program.abi_version': kernel ABI {} but this llm-run "
@@ -152,7 +175,7 @@ std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads,
   return std::make_unique<CpuDevice>(
       artifact.manifest(),
       [&](const std::string &name) { return library->find(name); }, threads,
-      library, std::move(comm));
+      library, std::move(comm), std::move(world));
 }
 
 } // namespace llmc::rt

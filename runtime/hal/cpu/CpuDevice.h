@@ -24,11 +24,13 @@ public:
   /// The plan of `manifest`, its kernels found by `resolve` (a kernel
   /// library's, or a test's), run on `threads` threads. `keepAlive` holds
   /// what the kernels live in.
-  /// `comm` runs the plan's collectives (a parallel artifact's rank).
+  /// `comm` runs the plan's collectives (a parallel artifact's rank: its
+  /// tensor-parallel group) and `world` its pipeline sends and receives.
   CpuDevice(const schema::Manifest &manifest,
             const std::function<KernelFn(const std::string &)> &resolve,
             int threads, std::shared_ptr<void> keepAlive = nullptr,
-            std::shared_ptr<Communicator> comm = nullptr);
+            std::shared_ptr<Communicator> comm = nullptr,
+            std::shared_ptr<Communicator> world = nullptr);
 
   void loadWeights(AlignedBuffer weights) override;
   void allocate(int64_t numKvBlocks) override;
@@ -45,6 +47,7 @@ private:
   struct Launch {
     schema::EntryKind kind = schema::EntryKind::Launch;
     int64_t axis = 0; // all_gather
+    int peer = 0;     // send / recv: the world rank
     KernelFn fn;
     std::vector<schema::BufferRef> args;
     schema::Extent extent;
@@ -58,7 +61,8 @@ private:
 
   schema::Manifest manifest_;
   std::shared_ptr<void> keepAlive_;
-  std::shared_ptr<Communicator> comm_;
+  std::shared_ptr<Communicator> comm_, world_;
+  bool logits_ = true;          // the plan writes logits (not an early stage)
   std::vector<float> gathered_; // all_gather's rank-major staging
   std::vector<Launch> launches_;
   std::vector<int64_t> cacheOffsets_; // bytes per block before cache c
@@ -71,7 +75,8 @@ private:
 /// The CPU device of a CPU artifact: its kernel library loaded.
 std::unique_ptr<Device>
 createCpuDevice(const Artifact &artifact, int threads,
-                std::shared_ptr<Communicator> comm = nullptr);
+                std::shared_ptr<Communicator> comm = nullptr,
+                std::shared_ptr<Communicator> world = nullptr);
 
 } // namespace llmc::rt
 
