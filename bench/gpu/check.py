@@ -235,6 +235,38 @@ def speed(bundle, d, out):
     out["floor_b1_bf16_tokens_per_s"] = 2.99e12 / 2.47e9
 
 
+def nccl(bundle, out):
+    """NCCL at world size 1 (the one-GPU machine), and tensor parallelism
+    over two GPUs where there are two (llm-run starts its ranks with
+    mpirun)."""
+    tests = bundle / "bin" / "llmc-runtime-tests"
+    r = subprocess.run([str(tests), "--gtest_filter=Nccl.*:CudaDevice.*",
+                        "--gtest_brief=1"], capture_output=True, text=True,
+                       timeout=max(10, min(120, left())))
+    text = r.stdout + r.stderr
+    out["nccl_world1"] = {
+        "passed": r.returncode == 0 and "SKIPPED" not in text,
+        "skipped": "SKIPPED" in text, "log": text[-1500:]}
+    gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                          text=True).stdout.count("GPU ")
+    art = bundle / "art-tp" / "llama-tiny.tp2.llmc"
+    if gpus < 2 or not shutil.which("mpirun") or not art.exists():
+        out["tp2"] = {"skipped": f"{gpus} GPU(s), mpirun "
+                      f"{'found' if shutil.which('mpirun') else 'missing'}"}
+        return
+    import torch
+    import transformers
+    model_dir = ROOT / "models" / "tiny" / "llama-tiny"
+    hf = transformers.AutoModelForCausalLM.from_pretrained(
+        model_dir, dtype=torch.float32).cuda().eval()
+    prompts = [np.load(model_dir / "golden" /
+                       f"p{p['index']}.prompt_ids.npy").tolist()
+               for p in json.loads(
+                   (model_dir / "golden/prompts.json").read_text())][:2]
+    out["tp2"] = compare("llama-tiny --tp 2", bundle, art, model_dir, hf,
+                         prompts, 16, 1e-3)
+
+
 def markdown(out):
     lines = [f"# GPU check ({out.get('gpu', '?')})", "",
              "## Parity against transformers (same GPU, same weights)", "",
@@ -248,6 +280,12 @@ def markdown(out):
         lines.append(f"| {p['model']} | {p['prompts']} | {p['ids_equal']} | "
                      f"{p['max_rel_logits_err']:.2e} (tol {p['tolerance']}) "
                      f"| {p['passed']} |")
+    n = out.get("nccl_world1", {})
+    lines += ["", f"NCCL, world size 1 (Nccl.* test): "
+              f"{'passed' if n.get('passed') else n or 'not run'}"]
+    t = out.get("tp2", {})
+    lines += [f"Tensor parallel, 2 GPUs: "
+              f"{t.get('skipped') or ('passed' if t.get('passed') else t)}"]
     m = out.get("memcheck", {})
     lines += ["", f"compute-sanitizer memcheck: "
               f"{m.get('summary') or m.get('skipped') or m}", "",
@@ -276,7 +314,8 @@ def main():
     out["gpu"] = gpu.read_text().strip() if gpu.exists() else "?"
     work = pathlib.Path(tempfile.mkdtemp(prefix="llmc-gpu-"))
     sections = [("parity (tiny)", lambda: parity_tiny(bundle, out["parity"])),
-                ("memcheck", lambda: sanitizer(bundle, out))]
+                ("memcheck", lambda: sanitizer(bundle, out)),
+                ("nccl", lambda: nccl(bundle, out))]
     d_holder = {}
 
     def p1b():

@@ -7,6 +7,8 @@
 #     bundled tiny model (fp32) and a Llama-3.2-1B-shaped model (random
 #     bf16 weights, computed in fp32): greedy ids and logits;
 #   - compute-sanitizer memcheck on a short run;
+#   - NCCL at world size 1 (the Nccl.* runtime test on the GPU), and
+#     --tp 2 parity where the machine has 2+ GPUs and mpirun;
 #   - decode speed at batch 1 and 64 (prompt 128 + 128 new, greedy,
 #     prefill excluded) against transformers eager and torch.compile
 #     (static cache), in the same command, with the bandwidth floor.

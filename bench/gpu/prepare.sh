@@ -3,7 +3,9 @@
 # packs into gpu-bundle/ what bench/gpu/check.sh needs on the GPU machine:
 #   bin/llm-run and the shared libraries it needs beyond the C/C++ runtime,
 #   art/<model>.llmc   every bundled tiny model compiled --target=cuda,
-#   art/llama-1b.llmc  the Llama-3.2-1B shape (configs only: no weights).
+#   art/llama-1b.llmc  the Llama-3.2-1B shape (configs only: no weights),
+#   bin/llmc-runtime-tests  (the NCCL test: world size 1 on the GPU),
+#   art-tp/llama-tiny.tp2.llmc  tensor-parallel, for a machine of 2+ GPUs.
 # Then, with the device tool: carry gpu-bundle, run bench/gpu/check.sh.
 #
 #   bench/gpu/prepare.sh [--build build] [--arch sm_90a] [--out gpu-bundle]
@@ -24,10 +26,11 @@ done
 [ -x "$BUILD/bin/llmc" ] && [ -x "$BUILD/bin/llm-run" ] ||
   { echo "prepare.sh: build llmc and llm-run first ($BUILD/bin)" >&2; exit 1; }
 rm -rf "$OUTDIR"
-mkdir -p "$OUTDIR/bin" "$OUTDIR/lib" "$OUTDIR/art"
-cp "$BUILD/bin/llm-run" "$OUTDIR/bin/"
+mkdir -p "$OUTDIR/bin" "$OUTDIR/lib" "$OUTDIR/art" "$OUTDIR/art-tp"
+cp "$BUILD/bin/llm-run" "$BUILD/bin/llmc-runtime-tests" "$OUTDIR/bin/"
 # Shared libraries beyond libc/libstdc++ (the GPU machine has newer ones).
-ldd "$BUILD/bin/llm-run" | awk '/=> \// {print $3}' | while read -r lib; do
+ldd "$BUILD/bin/llm-run" "$BUILD/bin/llmc-runtime-tests" |
+  awk '/=> \// {print $3}' | sort -u | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|\
     libstdc++.so*|libgcc_s.so*) ;;
@@ -40,6 +43,8 @@ for dir in models/tiny/*/; do
   "$BUILD/bin/llmc" "$dir" --target=cuda --arch="$ARCH" \
     -o "$OUTDIR/art/$name.llmc" --max-seq-len=160
 done
+"$BUILD/bin/llmc" models/tiny/llama-tiny --target=cuda --arch="$ARCH" --tp 2 \
+  -o "$OUTDIR/art-tp/llama-tiny.tp2.llmc" --max-seq-len=160
 python3 - "$OUTDIR/art" <<'PY'
 import json, pathlib, sys
 sys.path.insert(0, "bench")

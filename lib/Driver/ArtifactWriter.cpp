@@ -311,10 +311,14 @@ llvm::Error writeCUDAArtifact(ModuleOp module, const ArtifactOptions &options,
   m.maxSeqLen = options.maxSeqLen;
   m.tp = options.tp;
   m.pp = options.pp;
-  for (const schema::PlanEntry &e : m.plan)
-    if (e.kind == schema::EntryKind::Launch && !e.threads)
-      return error("plan entry for kernel '" + e.kernel +
-                   "' has no threads per block (not lowered for CUDA?)");
+  std::vector<const std::vector<schema::PlanEntry> *> plans = {&m.plan};
+  for (const schema::RankPart &p : m.ranks)
+    plans.push_back(&p.plan);
+  for (const std::vector<schema::PlanEntry> *plan : plans)
+    for (const schema::PlanEntry &e : *plan)
+      if (e.kind == schema::EntryKind::Launch && !e.threads)
+        return error("plan entry for kernel '" + e.kernel +
+                     "' has no threads per block (not lowered for CUDA?)");
 
   stripPlan(module);
   llvm::Expected<CUDABinary> compiled =

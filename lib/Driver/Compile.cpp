@@ -213,11 +213,6 @@ Error compile(const CompileOptions &opts) {
                                     "1",
                                     opts.tp, opts.pp));
   int64_t world = opts.tp * opts.pp;
-  if (cuda && world > 1)
-    return inputError(llvm::formatv(
-        "--tp {0} --pp {1}: the cuda target builds one rank for now (the "
-        "NCCL path is not implemented)",
-        opts.tp, opts.pp));
   if (tfm::ModelAttr m =
           tfm::dialect(&ctx).getModelAttrHelper().getAttr(*module);
       m && m.getNumLayers() > 0 && opts.pp > m.getNumLayers())

@@ -26,6 +26,8 @@ public:
   /// Ranks on this machine (threads per rank default to its cores over
   /// them).
   virtual int localSize() const = 0;
+  /// This rank's index among the ranks on its machine.
+  virtual int localRank() const = 0;
 
   /// `out[i] = sum over ranks of in[i]`, `n` floats (`in == out` allowed).
   virtual void allReduceSum(const float *in, float *out, size_t n) = 0;

@@ -133,6 +133,7 @@ public:
                               &local),
           "split");
     MPI_Comm_size(local, &localSize_);
+    MPI_Comm_rank(local, &localRank_);
     MPI_Comm_free(&local);
   }
   ~MpiCommunicator() override {
@@ -143,6 +144,7 @@ public:
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   int localSize() const override { return localSize_; }
+  int localRank() const override { return localRank_; }
 
   void allReduceSum(const float *in, float *out, size_t n) override {
     Watch w(*this, "all_reduce");
@@ -243,7 +245,7 @@ private:
 
   std::shared_ptr<MpiProcess> process_;
   MPI_Comm comm_;
-  int rank_ = 0, size_ = 1, localSize_ = 1;
+  int rank_ = 0, size_ = 1, localSize_ = 1, localRank_ = 0;
 };
 
 } // namespace

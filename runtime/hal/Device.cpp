@@ -119,12 +119,7 @@ std::unique_ptr<Device> createDevice(const Artifact &artifact,
                            options.world);
   case schema::Target::Cuda:
 #ifdef LLMC_WITH_CUDA
-    if (!artifact.manifest().ranks.empty())
-      fail("{}: a parallel cuda artifact (--tp {} --pp {}); the CUDA device "
-           "runs one rank (NCCL collectives are not wired into it yet)",
-           artifact.directory(), artifact.manifest().tp,
-           artifact.manifest().pp);
-    return createCudaDevice(artifact, options.gpu);
+    return createCudaDevice(artifact, options);
 #else
     fail("{}: a cuda artifact, and this llm-run was built without CUDA "
          "support (the CUDA toolkit's headers were not found)",

@@ -74,6 +74,9 @@ struct DeviceOptions {
   /// group's collectives (its pipeline stage's ranks), and of the whole
   /// job (the pipeline's sends and receives).
   std::shared_ptr<Communicator> comm, world;
+  /// Seconds a step of a parallel GPU artifact may wait for its peers
+  /// (0: no limit); then the rank's NCCL calls are aborted.
+  double timeoutSeconds = 0;
 };
 
 /// The device for the artifact's target, with its plan and kernels loaded;

@@ -65,4 +65,24 @@ void packStepInputs(const StepInputs &in, std::vector<int32_t> &packed,
   }
 }
 
+std::vector<int64_t> boundShape(const schema::PlanEntry &entry,
+                                const BoundLaunch &bound, size_t a) {
+  size_t next = 0;
+  for (size_t i = 0; i < a; ++i)
+    for (const schema::Dim &d : entry.args[i].shape)
+      next += d.symbol ? 1 : 0;
+  std::vector<int64_t> shape;
+  for (const schema::Dim &d : entry.args[a].shape)
+    shape.push_back(d.symbol ? bound.sizes.at(next++) : d.size);
+  return shape;
+}
+
+GatherRuns gatherRuns(const std::vector<int64_t> &shape, int64_t axis) {
+  GatherRuns r;
+  for (size_t d = 0; d < shape.size(); ++d)
+    (static_cast<int64_t>(d) < axis ? r.outer : r.inner) *=
+        static_cast<size_t>(shape[d]);
+  return r;
+}
+
 } // namespace llmc::rt

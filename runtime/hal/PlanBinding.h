@@ -41,6 +41,19 @@ void bindLaunch(const schema::PlanEntry &entry, const StepInputs &in,
                 int64_t kvBlocks, const std::vector<int64_t> &cacheOffsets,
                 const BufferBases &bases, BoundLaunch &out);
 
+/// The shape of argument `a` of `entry` as bound (its dynamic sizes come
+/// from `bound.sizes`, argument after argument).
+std::vector<int64_t> boundShape(const schema::PlanEntry &entry,
+                                const BoundLaunch &bound, size_t a);
+
+/// An all-gather along `axis` of parts shaped `shape`: the communicator
+/// gives the parts rank after rank; the result holds, for each of `outer`
+/// rows, every rank's `inner` elements in rank order.
+struct GatherRuns {
+  size_t outer = 1, inner = 1;
+};
+GatherRuns gatherRuns(const std::vector<int64_t> &shape, int64_t axis);
+
 /// The step inputs packed one after another (i32), each starting on a
 /// 64-byte boundary, for one upload; `offsets` gets each input's start in
 /// bytes.

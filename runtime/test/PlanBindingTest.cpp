@@ -51,6 +51,13 @@ TEST(PlanBinding, ResolvesBuffersSizesAndItems) {
   EXPECT_EQ(logits.sizes,
             (std::vector<int64_t>{5, 2, 1, 3, 3, 2, 2})); // N; S, B; T; T; R; R
   EXPECT_EQ(logits.items, 8);
+  // Each argument's shape from the sizes: the block tables [S, B] after
+  // the cache's [N], the output [R, 8] last.
+  EXPECT_EQ(boundShape(m.plan[2], logits, 0),
+            (std::vector<int64_t>{5, 4, 1, 2}));
+  EXPECT_EQ(boundShape(m.plan[2], logits, 1), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(boundShape(m.plan[2], logits, m.plan[2].args.size() - 1),
+            (std::vector<int64_t>{2, 8}));
 
   // A KV cache past the first starts after the first over all blocks.
   schema::PlanEntry second = m.plan[1];
@@ -78,3 +85,17 @@ TEST(PlanBinding, PacksStepInputsOnBoundaries) {
 }
 
 } // namespace
+
+TEST(PlanBinding, GatherRunsSplitAtTheAxis) {
+  // [rows 3, part 5]: along the vocabulary, each of 3 rows holds every
+  // rank's 5; along the rows, one run of all 15.
+  GatherRuns v = gatherRuns({3, 5}, 1);
+  EXPECT_EQ(v.outer, 3u);
+  EXPECT_EQ(v.inner, 5u);
+  GatherRuns r = gatherRuns({3, 5}, 0);
+  EXPECT_EQ(r.outer, 1u);
+  EXPECT_EQ(r.inner, 15u);
+  GatherRuns h = gatherRuns({2, 4, 6}, 1);
+  EXPECT_EQ(h.outer, 2u);
+  EXPECT_EQ(h.inner, 24u);
+}

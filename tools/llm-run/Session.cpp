@@ -66,6 +66,7 @@ Session::Session(const std::string &artifactDir, EngineOptions options)
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options_.threads;
   deviceOptions.gpu = options_.gpu;
+  deviceOptions.timeoutSeconds = options_.collectiveTimeout;
   if (options_.ranks) {
     deviceOptions.comm = options_.ranks->comms().tensor;
     deviceOptions.world = options_.ranks->comms().world;
@@ -135,6 +136,7 @@ int runRank(const std::string &artifactDir, const std::string &weightsDir,
   rt::DeviceOptions deviceOptions;
   deviceOptions.threads = options.threads;
   deviceOptions.gpu = options.gpu;
+  deviceOptions.timeoutSeconds = options.collectiveTimeout;
   deviceOptions.comm = comms.tensor;
   deviceOptions.world = comms.world;
   std::unique_ptr<rt::Device> device =

@@ -24,6 +24,8 @@ namespace llmc::tools {
 struct EngineOptions {
   int threads = 1;
   int gpu = 0; // the CUDA device, for cuda artifacts
+  /// Parallel artifacts: seconds a collective may wait for the other ranks.
+  double collectiveTimeout = 300;
   engine::EngineConfig config;
   engine::KvPoolOptions pool;
   std::string policy = "fcfs";

@@ -71,7 +71,9 @@ int main(int argc, char **argv) {
   app.add_option("--threads", eo.threads, "threads per step")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  app.add_option("--gpu", eo.gpu, "CUDA device index (cuda artifacts)")
+  app.add_option("--gpu", eo.gpu,
+                 "CUDA device index (cuda artifacts; default: 0, or the "
+                 "rank's index on its machine for a parallel artifact)")
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();
   app.add_option("--max-batch-tokens", eo.config.scheduler.maxBatchTokens,
@@ -92,7 +94,7 @@ int main(int argc, char **argv) {
                  "the weights, at most --max-seqs full-length sequences)");
   app.add_option("--kv-blocks", eo.pool.blocks,
                  "KV cache blocks (overrides --kv-memory)");
-  double collectiveTimeout = 300;
+  double &collectiveTimeout = eo.collectiveTimeout;
   app.add_option("--collective-timeout", collectiveTimeout,
                  "parallel artifacts: seconds a collective may wait for the "
                  "other ranks before the job is ended (0: no limit)")
@@ -239,6 +241,9 @@ int main(int argc, char **argv) {
                  "job has {} (mpirun -np / srun -n)",
                  artifactDir, world, comm->size());
       if (world > 1) {
+        // One GPU per rank on a machine, unless --gpu says otherwise.
+        if (!app.count("--gpu"))
+          eo.gpu = comm->localRank();
         if (!app.count("--threads"))
           eo.threads = std::max(
               1, static_cast<int>(std::thread::hardware_concurrency()) /

@@ -104,10 +104,11 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   }
   int threads = pool_.size();
   pool_.run([&](int tid) {
-    for (const Launch &l : launches_) {
+    for (size_t k = 0; k < launches_.size(); ++k) {
+      const Launch &l = launches_[k];
       if (l.kind != schema::EntryKind::Launch) {
         if (tid == 0)
-          collective(l);
+          collective(manifest_.plan[k], l);
         barrier_.wait();
         continue;
       }
@@ -119,17 +120,8 @@ void CpuDevice::run(const StepInputs &in, std::vector<float> &logits) {
   });
 }
 
-void CpuDevice::collective(const Launch &l) {
-  // The input's shape from the bound dynamic sizes (its come first).
-  const std::vector<int64_t> &sizes = l.bound.sizes;
-  size_t next = 0;
-  auto dims = [&](const schema::BufferRef &b) {
-    std::vector<int64_t> d;
-    for (const schema::Dim &x : b.shape)
-      d.push_back(x.symbol ? sizes.at(next++) : x.size);
-    return d;
-  };
-  std::vector<int64_t> in = dims(l.args[0]);
+void CpuDevice::collective(const schema::PlanEntry &e, const Launch &l) {
+  std::vector<int64_t> in = boundShape(e, l.bound, 0);
   size_t n = 1;
   for (int64_t d : in)
     n *= static_cast<size_t>(d);
@@ -152,14 +144,12 @@ void CpuDevice::collective(const Launch &l) {
   int ranks = comm_->size();
   gathered_.resize(n * ranks);
   comm_->allGather(src, gathered_.data(), n);
-  size_t outer = 1, inner = 1;
-  for (size_t d = 0; d < in.size(); ++d)
-    (static_cast<int64_t>(d) < l.axis ? outer : inner) *=
-        static_cast<size_t>(in[d]);
+  GatherRuns runs = gatherRuns(in, l.axis);
   for (int q = 0; q < ranks; ++q)
-    for (size_t o = 0; o < outer; ++o)
-      std::memcpy(dst + (o * ranks + q) * inner,
-                  gathered_.data() + q * n + o * inner, inner * sizeof(float));
+    for (size_t o = 0; o < runs.outer; ++o)
+      std::memcpy(dst + (o * ranks + q) * runs.inner,
+                  gathered_.data() + q * n + o * runs.inner,
+                  runs.inner * sizeof(float));
 }
 
 std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads,

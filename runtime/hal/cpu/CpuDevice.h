@@ -56,8 +56,8 @@ private:
     std::vector<void *> pointers;
   };
 
-  /// Runs collective `l` (on the calling thread).
-  void collective(const Launch &l);
+  /// Runs collective `l` of plan entry `e` (on the calling thread).
+  void collective(const schema::PlanEntry &e, const Launch &l);
 
   schema::Manifest manifest_;
   std::shared_ptr<void> keepAlive_;

@@ -1,12 +1,15 @@
 //===- CudaDevice.cpp - run an artifact's plan on an NVIDIA GPU -----------===//
 #include "runtime/hal/cuda/CudaDevice.h"
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/DeviceCommunicator.h"
 #include "runtime/hal/cuda/CudaDriver.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/MappedFile.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace llmc::rt {
 
@@ -50,7 +53,7 @@ namespace {
 
 class CudaDevice : public Device {
 public:
-  CudaDevice(const Artifact &artifact, int deviceIndex);
+  CudaDevice(const Artifact &artifact, const DeviceOptions &options);
   ~CudaDevice() override;
 
   void loadWeights(AlignedBuffer weights) override;
@@ -70,6 +73,8 @@ private:
   void alloc(Buffer &b, size_t bytes, const char *what);
   void release(Buffer &b);
   void sync(const std::string &what);
+  /// Runs collective / send / recv entry `k` on the stream.
+  void communicate(size_t k);
 
   const CudaDriver &d_;
   schema::Manifest manifest_;
@@ -80,6 +85,12 @@ private:
   std::vector<CUfunction> functions_; // per plan entry
   std::vector<int64_t> cacheOffsets_;
   Buffer weights_, kv_, arena_, inputs_, logits_;
+  Buffer gathered_; // all_gather's rank-major staging
+  /// A parallel artifact: NCCL over the stage's tensor-parallel group and
+  /// over the whole job (pipeline sends; null without stages).
+  std::unique_ptr<DeviceCommunicator> tensor_, world_;
+  bool producesLogits_ = true;
+  double timeoutSeconds_ = 0;
   int64_t numKvBlocks_ = 0;
   int64_t steps_ = 0;
   bool syncEachLaunch_ = false;
@@ -88,8 +99,11 @@ private:
   std::vector<void *> params_;
 };
 
-CudaDevice::CudaDevice(const Artifact &artifact, int deviceIndex)
-    : d_(CudaDriver::get()), manifest_(artifact.manifest()) {
+CudaDevice::CudaDevice(const Artifact &artifact, const DeviceOptions &options)
+    : d_(CudaDriver::get()), manifest_(artifact.manifest()),
+      producesLogits_(manifest_.producesLogits()),
+      timeoutSeconds_(options.timeoutSeconds) {
+  int deviceIndex = options.gpu;
   const schema::Manifest &m = manifest_;
   std::string manifestPath = artifact.directory() + "/manifest.json";
   if (m.program.abiVersion != schema::kCudaKernelAbiVersion)
@@ -137,6 +151,10 @@ CudaDevice::CudaDevice(const Artifact &artifact, int deviceIndex)
            "loading " + artifact.directory() + "/" + file + " on " + name);
   for (const schema::PlanEntry &e : m.plan) {
     CUfunction f = nullptr;
+    if (e.kind != schema::EntryKind::Launch) {
+      functions_.push_back(nullptr);
+      continue;
+    }
     std::string entry = schema::kernelSymbol(e.kernel);
     d_.check(d_.cuModuleGetFunction(&f, module_, entry.c_str()),
              file + ": kernel entry '" + entry + "'");
@@ -155,10 +173,25 @@ CudaDevice::CudaDevice(const Artifact &artifact, int deviceIndex)
   alloc(logits_,
         static_cast<size_t>(m.maxBatchTokens * m.vocabSize) * sizeof(float),
         "the logits");
+  if (!m.ranks.empty()) {
+    // Every rank of the group joins, on this context's device.
+    if (!options.comm || !options.world)
+      fail("{}: a parallel cuda artifact needs its ranks' communicators",
+           artifact.directory());
+    tensor_ = createNcclCommunicator(*options.comm);
+    if (m.pp > 1)
+      world_ = createNcclCommunicator(*options.world);
+    if (tensor_->size() != m.tp)
+      fail("the plan's collectives span {} tensor-parallel ranks and the "
+           "NCCL group has {}",
+           m.tp, tensor_->size());
+  }
 }
 
 CudaDevice::~CudaDevice() {
-  for (Buffer *b : {&weights_, &kv_, &arena_, &inputs_, &logits_})
+  tensor_.reset();
+  world_.reset();
+  for (Buffer *b : {&weights_, &kv_, &arena_, &inputs_, &logits_, &gathered_})
     release(*b);
   if (stream_)
     d_.cuStreamDestroy(stream_);
@@ -189,7 +222,83 @@ void CudaDevice::release(Buffer &b) {
 }
 
 void CudaDevice::sync(const std::string &what) {
-  d_.check(d_.cuStreamSynchronize(stream_), what);
+  if (!tensor_) {
+    d_.check(d_.cuStreamSynchronize(stream_), what);
+    return;
+  }
+  // A parallel step waits on its peers: poll, so that a failed or stuck
+  // peer ends this rank with a message instead of a hang.
+  auto start = std::chrono::steady_clock::now();
+  for (int sleepUs = 10;; sleepUs = std::min(sleepUs * 2, 1000)) {
+    CUresult r = d_.cuStreamQuery(stream_);
+    if (r == CUDA_SUCCESS)
+      return;
+    if (r != CUDA_ERROR_NOT_READY)
+      d_.check(r, what);
+    tensor_->checkAsyncError();
+    if (world_)
+      world_->checkAsyncError();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (timeoutSeconds_ > 0 && s > timeoutSeconds_) {
+      tensor_->abort();
+      if (world_)
+        world_->abort();
+      fail("rank {}: {} did not complete in {} s (another rank stopped or "
+           "is stuck)",
+           manifest_.rank, what, timeoutSeconds_);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(sleepUs));
+  }
+}
+
+void CudaDevice::communicate(size_t k) {
+  const schema::PlanEntry &e = manifest_.plan[k];
+  std::vector<int64_t> shape = boundShape(e, bound_, 0);
+  size_t n = 1;
+  for (int64_t x : shape)
+    n *= static_cast<size_t>(x);
+  uint64_t a = bound_.pointers[0];
+  switch (e.kind) {
+  case schema::EntryKind::Send:
+  case schema::EntryKind::Recv: {
+    int peer = static_cast<int>(manifest_.rankOf(e.peer, manifest_.tpRank()));
+    if (e.kind == schema::EntryKind::Send)
+      world_->send(a, n * sizeof(float), peer, stream_);
+    else
+      world_->recv(a, n * sizeof(float), peer, stream_);
+    return;
+  }
+  case schema::EntryKind::AllReduce:
+    tensor_->allReduceSum(a, bound_.pointers[1], n, stream_);
+    return;
+  case schema::EntryKind::AllGather: {
+    // Rank-major parts, then each rank's part into its place along the
+    // axis: one strided 2-D copy per rank.
+    size_t ranks = static_cast<size_t>(tensor_->size());
+    size_t bytes = n * ranks * sizeof(float);
+    if (gathered_.bytes < bytes)
+      alloc(gathered_, bytes, "the all-gather staging buffer");
+    tensor_->allGather(a, gathered_.ptr, n, stream_);
+    GatherRuns runs = gatherRuns(shape, e.axis);
+    for (size_t q = 0; q < ranks; ++q) {
+      CUDA_MEMCPY2D c{};
+      c.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+      c.srcDevice = gathered_.ptr + q * n * sizeof(float);
+      c.srcPitch = runs.inner * sizeof(float);
+      c.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+      c.dstDevice = bound_.pointers[1] + q * runs.inner * sizeof(float);
+      c.dstPitch = ranks * runs.inner * sizeof(float);
+      c.WidthInBytes = runs.inner * sizeof(float);
+      c.Height = runs.outer;
+      d_.check(d_.cuMemcpy2DAsync(&c, stream_), "rearranging an all-gather");
+    }
+    return;
+  }
+  case schema::EntryKind::Launch:
+    break;
+  }
 }
 
 int64_t CudaDevice::memoryAvailable() const {
@@ -242,6 +351,13 @@ void CudaDevice::run(const StepInputs &in, std::vector<float> &logits) {
   for (size_t k = 0; k < manifest_.plan.size(); ++k) {
     const schema::PlanEntry &e = manifest_.plan[k];
     bindLaunch(e, in, numKvBlocks_, cacheOffsets_, bases, bound_);
+    if (e.kind != schema::EntryKind::Launch) {
+      communicate(k);
+      if (syncEachLaunch_)
+        sync(fmt::format("step {}, plan entry {} ({})", steps_, k,
+                         schema::nameOf(e.kind)));
+      continue;
+    }
     if (bound_.items == 0)
       continue;
     params_.clear();
@@ -260,7 +376,7 @@ void CudaDevice::run(const StepInputs &in, std::vector<float> &logits) {
     if (syncEachLaunch_)
       sync(where);
   }
-  size_t rows = in.logitsIndices.size();
+  size_t rows = producesLogits_ ? in.logitsIndices.size() : 0;
   logits.resize(rows * manifest_.vocabSize);
   if (rows)
     d_.check(d_.cuMemcpyDtoHAsync(logits.data(), logits_.ptr,
@@ -288,8 +404,8 @@ void CudaDevice::copyBlocks(const std::vector<kv::BlockCopy> &copies) {
 } // namespace
 
 std::unique_ptr<Device> createCudaDevice(const Artifact &artifact,
-                                         int deviceIndex) {
-  return std::make_unique<CudaDevice>(artifact, deviceIndex);
+                                         const DeviceOptions &options) {
+  return std::make_unique<CudaDevice>(artifact, options);
 }
 
 } // namespace llmc::rt

@@ -5,7 +5,9 @@
 // architecture) or its PTX (JIT-compiled by the driver for a newer GPU), one
 // stream, the weights, KV pool, arena, step inputs and logits allocated
 // once, and every launch of the plan run in order on the stream: grid
-// ceil(work items / threads) blocks of the plan's threads.
+// ceil(work items / threads) blocks of the plan's threads. A parallel
+// artifact's collectives and pipeline sends are NCCL calls on the same
+// stream.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LLMC_RUNTIME_HAL_CUDA_CUDADEVICE_H
@@ -37,8 +39,11 @@ std::optional<ModuleChoice> chooseModule(const GpuArch &built, bool haveCubin,
                                          int gpuMajor, int gpuMinor,
                                          std::string &why);
 
+/// `options.gpu` is the device; a parallel artifact's rank also gets NCCL
+/// communicators over `options.comm` (its stage's tensor-parallel group)
+/// and `options.world` (the pipeline's sends), bootstrapped over MPI.
 std::unique_ptr<Device> createCudaDevice(const Artifact &artifact,
-                                         int deviceIndex);
+                                         const DeviceOptions &options);
 
 } // namespace llmc::rt
 
