@@ -19,9 +19,11 @@ against one rank.
 import argparse
 import json
 import os
+import json as _json
 import pathlib
 import random
 import statistics
+import subprocess
 import tempfile
 
 from benchlib import print_table
@@ -67,15 +69,43 @@ def main():
         ranks = m.get("ranks") or [m]
         return [r["weights"]["bytes"] for r in ranks]
 
+    rng = random.Random(1)
+    long_prompts = [[rng.randrange(1, 30000) for _ in range(200)]
+                    for _ in range(8)]
+
+    def prefill_s(name, extra):
+        cmd = [str(build / "bin/llm-run"), str(arts[name]), "--weights",
+               str(model_dir), "--max-tokens", "2", "--ignore-eos",
+               "--format", "json", *extra]
+        for p in long_prompts:
+            cmd += ["--prompt-ids", " ".join(map(str, p))]
+        out = _json.loads(subprocess.run(cmd, check=True, capture_output=True,
+                                         text=True).stdout)
+        return out[0]["timing"]["prefill_s"]
+
     runs = [(name, b) for name in builds for b in (1, 16)]
+    prefills = [(name, ()) for name in builds] + [
+        (name, ("--micro-batches=1",)) for name in builds
+        if name.startswith("pp")]
     tps = {r: [] for r in runs}
+    pre = {r: [] for r in prefills}
     order = random.Random(0)
     for rnd in range(args.rounds):
-        for name, batch in order.sample(runs, len(runs)):
-            v = llmc_decode(build, arts[name], model_dir, args.tokens, batch)
-            tps[(name, batch)].append(v)
-            print(f"round {rnd + 1}: {name} batch {batch:2}: {v:8.2f} "
-                  "tokens/s", flush=True)
+        todo = [("decode", r) for r in runs] + [("prefill", r)
+                                                for r in prefills]
+        for what, r in order.sample(todo, len(todo)):
+            if what == "decode":
+                name, batch = r
+                v = llmc_decode(build, arts[name], model_dir, args.tokens,
+                                batch)
+                tps[r].append(v)
+                print(f"round {rnd + 1}: {name} batch {batch:2}: {v:8.2f} "
+                      "tokens/s", flush=True)
+            else:
+                v = prefill_s(*r)
+                pre[r].append(v)
+                print(f"round {rnd + 1}: {r[0]} {' '.join(r[1])} prefill "
+                      f"8x200: {v:.3f} s", flush=True)
 
     rows = [("model", "Llama 125M (768/12L/12H/4KV/2048/32000), fp32, random"),
             ("rounds", f"{args.rounds}, each run a fresh llm-run, random "
@@ -95,6 +125,11 @@ def main():
             rows.append((f"batch {batch}, {name} / {one}",
                          f"{statistics.median(rs):.2f}x (per round "
                          f"{', '.join(f'{r:.2f}' for r in rs)})"))
+    for name, extra in prefills:
+        xs = pre[(name, extra)]
+        label = f"prefill 8x200, {name}" + (" (steps whole)" if extra else "")
+        rows.append((label, f"{statistics.median(xs):.3f} s (min "
+                            f"{min(xs):.3f}, max {max(xs):.3f})"))
     print_table(rows, args.markdown)
 
 

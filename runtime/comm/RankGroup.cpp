@@ -17,11 +17,18 @@ using Header = std::array<int64_t, 4>;
 /// The tag of the last stage's logits to rank 0 (plan sends use 0).
 constexpr int kLogitsTag = 1;
 
-int64_t microBatchesOf(const RankLayout &layout) {
-  return layout.microBatches > 0 ? layout.microBatches : layout.pp;
+} // namespace
+
+int64_t microBatchesFor(const RankLayout &layout, int64_t tokens) {
+  if (layout.microBatches > 0)
+    return layout.microBatches;
+  // Each micro-batch reads the stage's weights again: worth it only where
+  // the work grows with the tokens (prefill), not for decode steps that
+  // are bound by reading the weights.
+  return std::clamp<int64_t>(tokens / kMinMicroBatchTokens, 1, layout.pp);
 }
 
-} // namespace
+namespace {} // namespace
 
 RankComms splitRanks(std::shared_ptr<Communicator> world,
                      const RankLayout &layout) {
@@ -217,7 +224,8 @@ void RankGroupDevice::run(const StepInputs &inputs,
     local_->run(inputs, logits);
     return;
   }
-  int64_t n = microBatchesOf(layout);
+  int64_t n =
+      microBatchesFor(layout, static_cast<int64_t>(inputs.tokenIds.size()));
   group_->send(RankCommand::Step, n, packStep(inputs));
   runPipelineStep(*local_, group_->comm(), layout, inputs, n, vocab_, logits);
 }

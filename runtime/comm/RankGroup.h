@@ -37,9 +37,17 @@ enum class RankCommand : int64_t {
 struct RankLayout {
   int64_t tp = 1, pp = 1;
   /// Micro-batches a step is split into when pp > 1 (at most one per
-  /// sequence); stages work on different micro-batches at once.
-  int64_t microBatches = 0; // 0: pp
+  /// sequence); stages work on different micro-batches at once. 0: by the
+  /// step's size (microBatchesFor).
+  int64_t microBatches = 0;
 };
+
+/// Tokens a micro-batch needs before a step is split (by default).
+inline constexpr int64_t kMinMicroBatchTokens = 64;
+/// The micro-batches of a step of `tokens`: `layout.microBatches` when set,
+/// else one per kMinMicroBatchTokens tokens, at most pp (splitting a
+/// decode step makes every stage read its weights once per micro-batch).
+int64_t microBatchesFor(const RankLayout &layout, int64_t tokens);
 
 /// A rank's communicators: the job's (`world`: commands, pipeline sends)
 /// and its pipeline stage's tensor-parallel group's (`tensor`).

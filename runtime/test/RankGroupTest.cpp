@@ -133,3 +133,14 @@ TEST(RankGroup, MicroBatchesKeepStepsTheyCannotSplit) {
   EXPECT_EQ(splitMicroBatches(fine, 1).size(), 1u);
   EXPECT_EQ(splitMicroBatches(fine, 2).size(), 2u);
 }
+
+TEST(RankGroup, MicroBatchesByDefaultOnlyForLargeSteps) {
+  RankLayout pp2{1, 2, 0};
+  EXPECT_EQ(microBatchesFor(pp2, 16), 1); // a decode step: one
+  EXPECT_EQ(microBatchesFor(pp2, kMinMicroBatchTokens * 2), 2);
+  EXPECT_EQ(microBatchesFor(pp2, 4096), 2); // at most one per stage
+  RankLayout pp4{2, 4, 0};
+  EXPECT_EQ(microBatchesFor(pp4, kMinMicroBatchTokens * 3), 3);
+  RankLayout forced{1, 2, 5};
+  EXPECT_EQ(microBatchesFor(forced, 1), 5);
+}

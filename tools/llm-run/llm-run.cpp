@@ -103,7 +103,8 @@ int main(int argc, char **argv) {
   int64_t microBatches = 0;
   app.add_option("--micro-batches", microBatches,
                  "pipeline-parallel artifacts: micro-batches a step is split "
-                 "into so the stages overlap (default: --pp; at most one per "
+                 "into so the stages overlap (default: one per 64 tokens, at "
+                 "most --pp: decode steps stay whole; at most one per "
                  "sequence)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--swap-space", eo.swapSpace,
