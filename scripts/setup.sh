@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what llmc needs to build (and with --test, to test),
 # idempotently: Debian packages (LLVM/MLIR 22, build tools, libraries) and,
-# for the tests, NumPy, the openai client, jinja2, websocket-client and
-# Chromium (the chat page test). Installs only what is missing; uses sudo
+# for the tests, NumPy, the openai client, jinja2, websocket-client,
+# Chromium (the chat page test) and SLURM + munge (srun launch test). Installs only what is missing; uses sudo
 # only when not root.
 set -euo pipefail
 TEST=0
@@ -15,7 +15,11 @@ PACKAGES=(
   pkg-config clang-format python3-numpy libcpp-httplib-dev
   libopenmpi-dev openmpi-bin
 )
-if [ "$TEST" = 1 ]; then PACKAGES+=(chromium); fi
+# The tests: the chat page's browser, and SLURM (a private one-node
+# cluster started by test/e2e/slurm.py to launch ranks with srun).
+if [ "$TEST" = 1 ]; then
+  PACKAGES+=(chromium slurmd slurmctld slurm-client munge)
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
