@@ -3,6 +3,7 @@
 #include "runtime/support/Error.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace llmc::engine {
 
@@ -325,7 +326,23 @@ bool Engine::step() {
   auto start = Clock::now();
   runner_.run(out, rows_, logits_);
   scheduler_.update(out);
+  ++steps_;
   int64_t vocab = manifest_.vocabSize;
+  // A token is never drawn from NaN or infinite logits (weights or
+  // activations that overflowed): the step fails instead, naming them.
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    const float *row = logits_.data() + r * vocab;
+    const float *bad = std::find_if(row, row + vocab,
+                                    [](float x) { return !std::isfinite(x); });
+    if (bad != row + vocab) {
+      const sched::Sequence &seq = *out.seqs[rows_[r].scheduled].seq;
+      rt::fail("step {}: the logits of request '{}' at position {} hold {} "
+               "(token {}); the model's weights or activations overflowed, "
+               "no token is drawn from them",
+               steps_, seqs_.at(seq.id)->req.spec.id, rows_[r].position, *bad,
+               bad - row);
+    }
+  }
 
   std::unordered_map<RequestState *, RequestEvent> events;
   for (size_t r = 0; r < rows_.size(); ++r) {

@@ -97,6 +97,7 @@ private:
   std::vector<float> logits_;
   std::vector<LogitsRow> rows_;
   Metrics metrics_;
+  int64_t steps_ = 0; // steps run, for messages
 };
 
 } // namespace llmc::engine

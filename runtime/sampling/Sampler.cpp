@@ -112,7 +112,7 @@ Sample Sampler::sample(const float *raw, int64_t vocab,
     logits = scratch_.data();
   }
 
-  if (params_.temperature == 0.0f) {
+  if (params_.temperature < kGreedyBelow) {
     out.token =
         static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
   } else {

@@ -20,8 +20,12 @@
 
 namespace llmc::rt {
 
+/// Temperatures below this sample greedily: dividing the logits by less
+/// overflows them (vLLM's threshold too).
+inline constexpr float kGreedyBelow = 1e-5f;
+
 struct SamplingParams {
-  float temperature = 0.0f;       // 0: greedy
+  float temperature = 0.0f;       // 0 (or below kGreedyBelow): greedy
   int64_t topK = 0;               // 0 or -1: off
   float topP = 1.0f;              // 1: off
   float minP = 0.0f;              // 0: off

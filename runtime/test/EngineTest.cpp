@@ -119,6 +119,28 @@ TEST(Engine, GeneratesOneRequest) {
   EXPECT_EQ(m.decodeSteps, 5);
 }
 
+TEST(Engine, NonFiniteLogitsFailTheStepNamingIt) {
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    Rig rig(8, 8);
+    rig.device.poisonStep = 3;
+    rig.device.poison = bad;
+    rig.add("req-7", {1, 2, 3}, 6);
+    EXPECT_TRUE(rig.engine->step());
+    EXPECT_TRUE(rig.engine->step());
+    try {
+      rig.engine->step();
+      ADD_FAILURE() << "a step with " << bad << " logits sampled a token";
+    } catch (const rt::Error &e) {
+      std::string msg = e.what();
+      EXPECT_NE(msg.find("step 3: the logits of request 'req-7' at position 4"),
+                std::string::npos)
+          << msg;
+    }
+    // No token came from the poisoned row.
+    EXPECT_EQ(rig.results["req-7"].tokens[0].size(), 2u);
+  }
+}
+
 /// Mixed lengths, a small budget and sequences joining while others run:
 /// every result equals the request run alone.
 TEST(Engine, ContinuousBatchingMatchesRunningAlone) {

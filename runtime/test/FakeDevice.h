@@ -64,6 +64,8 @@ public:
       }
       logits[r * vocab + next(context, vocab)] = 1.0f;
     }
+    if (steps == poisonStep && !logits.empty())
+      logits[logits.size() / 2] = poison;
   }
 
   void copyBlocks(const std::vector<kv::BlockCopy> &copies) override {
@@ -79,6 +81,9 @@ public:
   int64_t tokensComputed = 0;
   /// Each step takes at least this long (tests of concurrency).
   std::chrono::microseconds stepDelay{0};
+  /// Step `poisonStep` (counting from 1) writes `poison` into its logits.
+  int64_t poisonStep = -1;
+  float poison = 0.0f;
   int64_t maxTokensInAStep = 0;
 
 private:

@@ -40,6 +40,19 @@ TEST(Sampler, GreedyTakesTheFirstMaximum) {
   EXPECT_FALSE(s.sample(logits.data(), 4).logprobs);
 }
 
+TEST(Sampler, TinyTemperaturesAreGreedy) {
+  // Dividing by 1e-30 overflows every logit: the draw must still be the
+  // most likely token, never the least likely.
+  std::vector<float> logits{0.5f, 7.0f, -3.0f, 6.9f};
+  for (float t : {1e-45f, 1e-38f, 1e-30f, 5e-6f}) {
+    SamplingParams p;
+    p.temperature = t;
+    p.seed = 3;
+    Sampler s(p);
+    EXPECT_EQ(draw(s, logits, 20, {}), std::vector<int32_t>(20, 1)) << t;
+  }
+}
+
 TEST(Sampler, SameSeedSameStream) {
   SamplingParams p;
   p.temperature = 1.0f;
