@@ -8,6 +8,13 @@ of strings (the runtime's TokenizerTest checks our C++ against them):
   qwen2-style     NFC normalizer + Split by the Qwen2 regex + ByteLevel
   metaspace-first Metaspace pre-tokenizer (prepend_scheme "first") with
                   byte fallback and a <s> template (newer Llama 2 files)
+  nfkc-lower      NFKC + Lowercase normalizers (Unicode, not ASCII only)
+                  + Split by the Qwen2 regex + ByteLevel
+
+The cases add Unicode that normalization changes (compatibility forms,
+decomposed accents, non-ASCII capitals) and long runs (thousands of
+spaces: one word for BPE) to the training strings; only the training
+strings train the fixtures.
 
     python3 scripts/make_tokenizer_cases.py --out runtime/test/data/tokenizers
 """
@@ -28,6 +35,14 @@ CASES = ["Hello, world!", "  leading spaces and\ttabs\nnew lines\r\n\r\nend",
          "大模型推理优化 KV cache 分页", "emoji 🙂🚀 and accents café naïve",
          "", " ", "<|begin_of_text|>inline special", "x<s>y</s>z",
          "UPPER lower MiXeD 42nd", "tabs\t\tand  double  spaces  "]
+
+
+# Checked, not trained on.
+EXTRA = ["\ufb01ne \u00bd \u216b \uff21\uff22\uff23 \u2460 \u2122 x\u00b2",
+         "cafe\u0301 \u212b \u1e9b\u0323 \u00c5ngstr\u00f6m",
+         "\u00c0\u00c9\u00ce\u00d5\u00dc STRASSE Stra\u00dfe "
+         "\u0391\u0392\u0393 \u03a9MEGA \u041a\u0418\u0420\u0418\u041b\u041b\u0418\u0426\u0410",
+         "a" + " " * 3000 + "b", "ab" * 1500, "\n" * 500 + "end"]
 
 
 def corpus(licenses):
@@ -88,12 +103,19 @@ def main():
         special_tokens=[("<s>", tok.token_to_id("<s>"))])
     made["metaspace-first"] = tok
 
+    tok, trainer = byte_level(QWEN2, ["<|endoftext|>"], bos=None,
+                              normalizer=normalizers.Sequence(
+                                  [normalizers.NFKC(),
+                                   normalizers.Lowercase()]))
+    tok.train_from_iterator(texts, trainer)
+    made["nfkc-lower"] = tok
+
     for name, tok in made.items():
         out = pathlib.Path(args.out) / name
         out.mkdir(parents=True, exist_ok=True)
         tok.save(str(out / "tokenizer.json"))
         cases = []
-        for text in CASES:
+        for text in CASES + EXTRA:
             ids = tok.encode(text).ids
             cases.append(dict(text=text, ids=ids,
                               decoded=tok.decode(ids, skip_special_tokens=True)))

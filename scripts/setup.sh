@@ -13,7 +13,7 @@ PACKAGES=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libpcre2-dev
   pkg-config clang-format python3-numpy libcpp-httplib-dev
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin libutf8proc-dev
 )
 # The tests: the chat page's browser, and SLURM (a private one-node
 # cluster started by test/e2e/slurm.py to launch ranks with srun).

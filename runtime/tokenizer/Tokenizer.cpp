@@ -2,6 +2,7 @@
 #include "runtime/tokenizer/Tokenizer.h"
 #include "runtime/support/Error.h"
 #include "runtime/support/MappedFile.h"
+#include "runtime/support/Unicode.h"
 #include "runtime/support/Utf8.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -13,6 +14,7 @@
 #include <climits>
 #include <functional>
 #include <optional>
+#include <queue>
 #include <unordered_map>
 
 using nlohmann::json;
@@ -255,6 +257,10 @@ Pieces splitPieces(const Pieces &in, const Regex &re, SplitBehavior behavior,
   return out;
 }
 
+/// The largest token id a tokenizer.json may use (real vocabularies stay
+/// below 2^18; a table of ids to tokens is sized by the largest).
+constexpr int64_t kMaxTokenId = (int64_t(1) << 22) - 1;
+
 struct AddedToken {
   int32_t id;
   std::string content;
@@ -279,8 +285,43 @@ private:
   Decoder buildDecoder(const json &j);
   void buildPostProcessor(const json &j);
   [[noreturn]] void unsupported(const std::string &what, const json &j) const {
+    const json &type = optional(j, "type");
     fail("{}: unsupported {} '{}'", path, what,
-         j.contains("type") ? j["type"].get<std::string>() : j.dump());
+         type.is_string() ? type.get<std::string>() : j.dump());
+  }
+  /// `j[key]`, which the format requires: a message naming it when absent.
+  const json &field(const json &j, const char *key,
+                    const std::string &where) const {
+    if (!j.is_object() || !j.contains(key))
+      fail("{}: field '{}{}{}' is missing", path, where,
+           where.empty() ? "" : ".", key);
+    return j[key];
+  }
+  /// `j[key]` when present, else null (sections the format may omit).
+  static const json &optional(const json &j, const char *key) {
+    static const json null;
+    if (!j.is_object())
+      return null;
+    auto it = j.find(key);
+    return it == j.end() ? null : *it;
+  }
+  /// A non-empty string at `j[key]` (an empty one would match everywhere
+  /// and never advance).
+  std::string nonEmpty(const json &j, const char *key,
+                       const std::string &where) const {
+    const json &v = field(j, key, where);
+    if (!v.is_string() || v.get<std::string>().empty())
+      fail("{}: field '{}.{}' must be a non-empty string, got {}", path, where,
+           key, v.dump());
+    return v.get<std::string>();
+  }
+  /// A token id: an integer in [0, kMaxTokenId].
+  int32_t tokenId(const json &v, const std::string &where) const {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 ||
+        v.get<int64_t>() > kMaxTokenId)
+      fail("{}: {}: token id {} is not an integer in [0, {}]", path, where,
+           v.dump(), kMaxTokenId);
+    return static_cast<int32_t>(v.get<int64_t>());
   }
 
   void encodeWord(const std::string &word, std::vector<int32_t> &out) const;
@@ -304,7 +345,7 @@ Normalizer BPETokenizer::buildNormalizer(const json &j) {
   std::string type = j.value("type", "");
   if (type == "Sequence") {
     std::vector<Normalizer> parts;
-    for (const json &n : j["normalizers"])
+    for (const json &n : field(j, "normalizers", "normalizer"))
       parts.push_back(buildNormalizer(n));
     return [parts](const std::string &s) {
       std::string out = s;
@@ -314,29 +355,30 @@ Normalizer BPETokenizer::buildNormalizer(const json &j) {
     };
   }
   if (type == "Prepend") {
-    std::string pre = j["prepend"];
+    std::string pre = field(j, "prepend", "normalizer");
     return [pre](const std::string &s) { return s.empty() ? s : pre + s; };
   }
   if (type == "Replace") {
-    if (!j["pattern"].contains("String"))
-      unsupported("normalizer Replace pattern", j["pattern"]);
-    std::string from = j["pattern"]["String"], to = j["content"];
+    const json &pattern = field(j, "pattern", "normalizer");
+    if (!optional(pattern, "String").is_string())
+      unsupported("normalizer Replace pattern", pattern);
+    std::string from = nonEmpty(pattern, "String", "normalizer.pattern");
+    std::string to = field(j, "content", "normalizer");
     return [from, to](const std::string &s) {
       std::string out = s;
       replaceAll(out, from, to);
       return out;
     };
   }
-  if (type == "NFC" || type == "NFKC") // inputs are taken as already NFC
-    return [](const std::string &s) { return s; };
+  if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    auto form = type == "NFC"    ? UnicodeForm::NFC
+                : type == "NFD"  ? UnicodeForm::NFD
+                : type == "NFKC" ? UnicodeForm::NFKC
+                                 : UnicodeForm::NFKD;
+    return [form](const std::string &s) { return normalizeUnicode(s, form); };
+  }
   if (type == "Lowercase")
-    return [](const std::string &s) {
-      std::string out = s;
-      for (char &c : out)
-        if (c >= 'A' && c <= 'Z')
-          c = static_cast<char>(c - 'A' + 'a');
-      return out;
-    };
+    return [](const std::string &s) { return lowercaseUnicode(s); };
   unsupported("normalizer", j);
 }
 
@@ -344,7 +386,7 @@ PreTokenizer BPETokenizer::buildPreTokenizer(const json &j) {
   std::string type = j.value("type", "");
   if (type == "Sequence") {
     std::vector<PreTokenizer> parts;
-    for (const json &p : j["pretokenizers"])
+    for (const json &p : field(j, "pretokenizers", "pre_tokenizer"))
       parts.push_back(buildPreTokenizer(p));
     return [parts](const Pieces &in, bool atStart) {
       Pieces out = in;
@@ -381,13 +423,13 @@ PreTokenizer BPETokenizer::buildPreTokenizer(const json &j) {
     };
   }
   if (type == "Split") {
-    const json &pat = j["pattern"];
+    const json &pat = field(j, "pattern", "pre_tokenizer");
     std::string pattern;
-    if (pat.contains("Regex")) {
-      pattern = pat["Regex"];
-    } else if (pat.contains("String")) {
+    if (optional(pat, "Regex").is_string()) {
+      pattern = nonEmpty(pat, "Regex", "pre_tokenizer.pattern");
+    } else if (optional(pat, "String").is_string()) {
       // Escape for a literal match.
-      for (char c : pat["String"].get<std::string>()) {
+      for (char c : nonEmpty(pat, "String", "pre_tokenizer.pattern")) {
         if (std::string("\\^$.|?*+()[]{}").find(c) != std::string::npos)
           pattern += '\\';
         pattern += c;
@@ -410,7 +452,9 @@ PreTokenizer BPETokenizer::buildPreTokenizer(const json &j) {
     };
   }
   if (type == "Metaspace") {
-    std::string rep = j.value("replacement", "\xe2\x96\x81");
+    std::string rep = j.contains("replacement")
+                          ? nonEmpty(j, "replacement", "pre_tokenizer")
+                          : "\xe2\x96\x81";
     std::string scheme = j.value("prepend_scheme", "");
     if (scheme.empty())
       scheme = j.value("add_prefix_space", true) ? "always" : "never";
@@ -455,7 +499,7 @@ Decoder BPETokenizer::buildDecoder(const json &j) {
   std::string type = j.value("type", "");
   if (type == "Sequence") {
     std::vector<Decoder> parts;
-    for (const json &d : j["decoders"])
+    for (const json &d : field(j, "decoders", "decoder"))
       parts.push_back(buildDecoder(d));
     return [parts](const Pieces &in) {
       Pieces out = in;
@@ -478,9 +522,11 @@ Decoder BPETokenizer::buildDecoder(const json &j) {
       return Pieces{sanitizeUtf8(bytes)};
     };
   if (type == "Replace") {
-    if (!j["pattern"].contains("String"))
-      unsupported("decoder Replace pattern", j["pattern"]);
-    std::string from = j["pattern"]["String"], to = j["content"];
+    const json &pattern = field(j, "pattern", "decoder");
+    if (!optional(pattern, "String").is_string())
+      unsupported("decoder Replace pattern", pattern);
+    std::string from = nonEmpty(pattern, "String", "decoder.pattern");
+    std::string to = field(j, "content", "decoder");
     return [from, to](const Pieces &in) {
       Pieces out = in;
       for (std::string &t : out)
@@ -525,7 +571,8 @@ Decoder BPETokenizer::buildDecoder(const json &j) {
       return Pieces{all};
     };
   if (type == "Strip") {
-    std::string content = j.value("content", " ");
+    std::string content =
+        j.contains("content") ? nonEmpty(j, "content", "decoder") : " ";
     int start = j.value("start", 0), stop = j.value("stop", 0);
     return [content, start, stop](const Pieces &in) {
       Pieces out = in;
@@ -543,7 +590,9 @@ Decoder BPETokenizer::buildDecoder(const json &j) {
     };
   }
   if (type == "Metaspace") {
-    std::string rep = j.value("replacement", "\xe2\x96\x81");
+    std::string rep = j.contains("replacement")
+                          ? nonEmpty(j, "replacement", "decoder")
+                          : "\xe2\x96\x81";
     std::string scheme = j.value("prepend_scheme", "");
     if (scheme.empty())
       scheme = j.value("add_prefix_space", true) ? "always" : "never";
@@ -564,7 +613,7 @@ void BPETokenizer::buildPostProcessor(const json &j) {
     return;
   std::string type = j.value("type", "");
   if (type == "Sequence") {
-    for (const json &p : j["processors"])
+    for (const json &p : field(j, "processors", "post_processor"))
       buildPostProcessor(p);
     return;
   }
@@ -573,39 +622,52 @@ void BPETokenizer::buildPostProcessor(const json &j) {
   if (type != "TemplateProcessing")
     unsupported("post_processor", j);
   templ.clear();
-  for (const json &item : j["single"]) {
-    if (item.contains("Sequence")) {
+  for (const json &item : field(j, "single", "post_processor")) {
+    if (item.is_object() && item.contains("Sequence")) {
       templ.push_back({true, {}});
       continue;
     }
-    if (!item.contains("SpecialToken"))
+    if (!item.is_object() || !item.contains("SpecialToken"))
       unsupported("template item", item);
-    std::string id = item["SpecialToken"]["id"];
-    const json &specials = j["special_tokens"];
+    std::string id =
+        field(item["SpecialToken"], "id", "post_processor.single.SpecialToken");
+    const json &specials = field(j, "special_tokens", "post_processor");
     if (!specials.contains(id))
       fail("{}: post_processor: special token '{}' is not defined", path, id);
     std::vector<int32_t> ids;
-    for (const json &x : specials[id]["ids"])
-      ids.push_back(x.get<int32_t>());
+    for (const json &x :
+         field(specials[id], "ids", "post_processor.special_tokens." + id)) {
+      int32_t t = tokenId(x, "post_processor.special_tokens." + id);
+      if (t >= static_cast<int32_t>(idToToken.size()) || idToToken[t].empty())
+        fail("{}: post_processor: special token '{}' is id {}, which the "
+             "vocabulary does not have",
+             path, id, t);
+      ids.push_back(t);
+    }
     templ.push_back({false, ids});
   }
 }
 
 BPETokenizer::BPETokenizer(const json &root, const std::string &p) : path(p) {
-  const json &model = root["model"];
+  if (!root.is_object())
+    fail("{}: expected a JSON object (a tokenizer.json)", path);
+  const json &model = field(root, "model", "");
   if (!model.is_object() || model.value("type", "BPE") != "BPE")
     fail("{}: field 'model.type': only BPE tokenizers are supported", path);
-  if (!model["vocab"].is_object())
+  if (!field(model, "vocab", "model").is_object())
     fail("{}: field 'model.vocab': expected an object", path);
   for (auto &[tok, id] : model["vocab"].items()) {
-    int32_t i = id.get<int32_t>();
+    int32_t i = tokenId(id, "model.vocab['" + tok + "']");
     vocab[tok] = i;
     if (i >= static_cast<int32_t>(idToToken.size()))
       idToToken.resize(i + 1);
     idToToken[i] = tok;
   }
   int rank = 0;
-  for (const json &m : model["merges"]) {
+  const json &merges = optional(model, "merges");
+  if (!merges.is_null() && !merges.is_array())
+    fail("{}: field 'model.merges': expected a list", path);
+  for (const json &m : merges.is_null() ? json::array() : merges) {
     std::string a, b;
     if (m.is_string()) {
       std::string s = m;
@@ -634,9 +696,14 @@ BPETokenizer::BPETokenizer(const json &root, const std::string &p) : path(p) {
       !model["continuing_subword_prefix"].is_null())
     fail("{}: continuing_subword_prefix is not supported", path);
 
-  for (const json &a : root.value("added_tokens", json::array())) {
-    AddedToken t{a["id"].get<int32_t>(), a["content"].get<std::string>(),
-                 a.value("special", false)};
+  const json &addedTokens = optional(root, "added_tokens");
+  if (!addedTokens.is_null() && !addedTokens.is_array())
+    fail("{}: field 'added_tokens': expected a list", path);
+  for (size_t k = 0; addedTokens.is_array() && k < addedTokens.size(); ++k) {
+    const json &a = addedTokens[k];
+    std::string where = fmt::format("added_tokens[{}]", k);
+    AddedToken t{tokenId(field(a, "id", where), where + ".id"),
+                 nonEmpty(a, "content", where), a.value("special", false)};
     if (t.id >= static_cast<int32_t>(idToToken.size()))
       idToToken.resize(t.id + 1);
     idToToken[t.id] = t.content;
@@ -651,13 +718,13 @@ BPETokenizer::BPETokenizer(const json &root, const std::string &p) : path(p) {
   for (const AddedToken &t : added)
     isSpecial[t.id] = t.special;
 
-  if (!root["normalizer"].is_null())
+  if (!optional(root, "normalizer").is_null())
     normalizers.push_back(buildNormalizer(root["normalizer"]));
-  if (!root["pre_tokenizer"].is_null())
+  if (!optional(root, "pre_tokenizer").is_null())
     preTokenizers.push_back(buildPreTokenizer(root["pre_tokenizer"]));
-  if (!root["decoder"].is_null())
+  if (!optional(root, "decoder").is_null())
     decoders.push_back(buildDecoder(root["decoder"]));
-  buildPostProcessor(root["post_processor"]);
+  buildPostProcessor(optional(root, "post_processor"));
 }
 
 void BPETokenizer::encodeWord(const std::string &word,
@@ -671,22 +738,57 @@ void BPETokenizer::encodeWord(const std::string &word,
       return;
     }
   }
-  std::vector<std::string> sym = utf8Chars(word);
-  while (sym.size() > 1) {
-    int best = INT_MAX;
-    size_t at = 0;
-    for (size_t i = 0; i + 1 < sym.size(); ++i) {
-      auto it = mergeRank.find(sym[i] + '\0' + sym[i + 1]);
-      if (it != mergeRank.end() && it->second < best) {
-        best = it->second;
-        at = i;
-      }
-    }
-    if (best == INT_MAX)
-      break;
-    sym[at] += sym[at + 1];
-    sym.erase(sym.begin() + at + 1);
+  // Merges by rank, lowest first, leftmost among equals (as the reference
+  // library's Word::merge_all): symbols in a linked list, candidate pairs in
+  // a heap; a popped pair that a merge changed since is skipped. O(n log n)
+  // in the word's characters, where rescanning every pair per merge was
+  // quadratic (a 100 KB run of spaces is one word).
+  std::vector<std::string> chars = utf8Chars(word);
+  size_t n = chars.size();
+  std::vector<std::string> text = std::move(chars);
+  std::vector<size_t> prev(n), next(n);
+  std::vector<bool> alive(n, true);
+  for (size_t i = 0; i < n; ++i) {
+    prev[i] = i == 0 ? SIZE_MAX : i - 1;
+    next[i] = i + 1 == n ? SIZE_MAX : i + 1;
   }
+  struct Pair {
+    int rank;
+    size_t left, right;
+    bool operator>(const Pair &o) const {
+      return rank != o.rank ? rank > o.rank : left > o.left;
+    }
+  };
+  std::priority_queue<Pair, std::vector<Pair>, std::greater<Pair>> heap;
+  auto consider = [&](size_t l) {
+    if (l == SIZE_MAX || next[l] == SIZE_MAX)
+      return;
+    auto it = mergeRank.find(text[l] + '\0' + text[next[l]]);
+    if (it != mergeRank.end())
+      heap.push({it->second, l, next[l]});
+  };
+  for (size_t i = 0; i + 1 < n; ++i)
+    consider(i);
+  while (!heap.empty()) {
+    Pair p = heap.top();
+    heap.pop();
+    if (!alive[p.left] || !alive[p.right] || next[p.left] != p.right)
+      continue;
+    auto it = mergeRank.find(text[p.left] + '\0' + text[p.right]);
+    if (it == mergeRank.end() || it->second != p.rank)
+      continue;
+    text[p.left] += text[p.right];
+    text[p.right].clear();
+    alive[p.right] = false;
+    next[p.left] = next[p.right];
+    if (next[p.left] != SIZE_MAX)
+      prev[next[p.left]] = p.left;
+    consider(prev[p.left]);
+    consider(p.left);
+  }
+  std::vector<std::string> sym;
+  for (size_t i = 0; n > 0 && i != SIZE_MAX; i = next[i])
+    sym.push_back(std::move(text[i]));
   bool lastUnk = false;
   for (const std::string &s : sym) {
     auto it = vocab.find(s);
@@ -734,15 +836,22 @@ std::vector<int32_t> BPETokenizer::encode(const std::string &text,
     for (const std::string &w : pieces)
       encodeWord(w, ids);
   };
+  // Each added token's next occurrence at or after pos, found again only
+  // once pos passes it: one scan of the text per token overall.
+  std::vector<size_t> nextAt(added.size(), 0);
+  std::vector<bool> known(added.size(), false);
   while (pos < text.size()) {
     // The earliest added token (longest at that position).
     size_t best = std::string::npos;
     const AddedToken *hit = nullptr;
-    for (const AddedToken &t : added) {
-      size_t p = text.find(t.content, pos);
-      if (p != std::string::npos && (p < best)) {
-        best = p;
-        hit = &t;
+    for (size_t k = 0; k < added.size(); ++k) {
+      if (!known[k] || (nextAt[k] != std::string::npos && nextAt[k] < pos)) {
+        nextAt[k] = text.find(added[k].content, pos);
+        known[k] = true;
+      }
+      if (nextAt[k] != std::string::npos && nextAt[k] < best) {
+        best = nextAt[k];
+        hit = &added[k];
       }
     }
     if (!hit) {
