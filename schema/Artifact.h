@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +26,12 @@ inline constexpr std::string_view kFormat = "llmc-artifact";
 /// Version 3: the cuda target (arch, cubins, threads per launch); version 2
 /// (kernels + launch plan, cpu only) is read too. Version 1 was one step
 /// function.
-inline constexpr int64_t kFormatVersion = 4;
+inline constexpr int64_t kFormatVersion = 5;
+/// How a cuda artifact's PTX names its manifest's binding digest: a last
+/// line of this text and the digest. (A cpu artifact's library exports it
+/// as the string llmc_manifest_digest.)
+inline constexpr const char *kPtxDigestComment = "// llmc-manifest-digest: ";
+inline constexpr const char *kLibraryDigestSymbol = "llmc_manifest_digest";
 inline constexpr int64_t kOldestFormatVersion = 2;
 /// The CPU kernel entry: `void llmc_kernel_<name>(void *const *args,
 /// const int64_t *sizes, int64_t begin, int64_t end)`.
@@ -327,6 +333,9 @@ struct Manifest {
   std::vector<WeightRecipe> weights;
   std::vector<PlanEntry> plan;
   std::vector<std::string> tokenizerFiles;
+  /// fingerprint() of the other files the runtime reads (tokenizer files),
+  /// by name.
+  std::map<std::string, std::string> fileFingerprints;
   /// Parallel artifacts: the degrees, every rank's part (rank r = pp stage
   /// r / tp, tensor-parallel rank r % tp), and which rank this manifest's
   /// own fields (arena, kv, weights, plan) are (forRank()).
@@ -388,7 +397,8 @@ struct Manifest {
            arenaBytes == o.arenaBytes && vocabSize == o.vocabSize &&
            kvCaches == o.kvCaches && weightsBytes == o.weightsBytes &&
            weights == o.weights && plan == o.plan &&
-           tokenizerFiles == o.tokenizerFiles && tp == o.tp && pp == o.pp &&
+           tokenizerFiles == o.tokenizerFiles &&
+           fileFingerprints == o.fileFingerprints && tp == o.tp && pp == o.pp &&
            ranks == o.ranks && rank == o.rank;
   }
 };

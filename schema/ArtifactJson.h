@@ -189,6 +189,12 @@ inline nlohmann::ordered_json toJson(const Manifest &m) {
     root["ranks"] = std::move(ranks);
   }
   root["tokenizer"] = {{"files", m.tokenizerFiles}};
+  if (!m.fileFingerprints.empty()) {
+    json files = json::object();
+    for (const auto &[name, fp] : m.fileFingerprints)
+      files[name] = fp;
+    root["file_fingerprints"] = std::move(files);
+  }
   return root;
 }
 
@@ -197,6 +203,27 @@ inline std::string toJsonText(const Manifest &m) {
   return toJson(m).dump(2, ' ', false,
                         nlohmann::ordered_json::error_handler_t::replace) +
          "\n";
+}
+
+/// What binds a manifest to its compiled program: the fingerprint of every
+/// field the program's memory safety depends on (format, target, limits,
+/// vocabulary, every rank's arena, caches, weights and plan, the kernels),
+/// that is, all of it but the files' own fingerprints and what only
+/// describes the model (its config.json, the tokenizer files). llmc builds
+/// it into the program; llm-run recomputes it from manifest.json and
+/// refuses a program built for another manifest. A check against edits and
+/// mix-ups, not a signature.
+inline std::string bindingDigest(Manifest m) {
+  m.program.fingerprint.clear();
+  m.program.cubins.clear();
+  m.configJson.clear();
+  m.tokenizerFiles.clear();
+  m.fileFingerprints.clear();
+  m.rank = 0;
+  if (!m.ranks.empty())
+    m.setOwnPart(m.ranks.front());
+  std::string text = toJsonText(m);
+  return fingerprint(text.data(), text.size());
 }
 
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
@@ -519,6 +546,11 @@ inline Manifest fromJson(const nlohmann::ordered_json &root,
   }
   if (r.has("tokenizer"))
     m.tokenizerFiles = r.object("tokenizer").strings("files");
+  if (r.has("file_fingerprints")) {
+    Reader files = r.object("file_fingerprints");
+    for (const auto &item : r.get("file_fingerprints").items())
+      m.fileFingerprints[item.key()] = files.string(item.key());
+  }
   return m;
 }
 

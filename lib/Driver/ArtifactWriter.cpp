@@ -218,6 +218,11 @@ llvm::Error finishArtifact(schema::Manifest &m,
         continue;
       if (std::error_code ec = llvm::sys::fs::copy_file(src, dst))
         return error(dst + ": cannot copy: " + ec.message());
+      auto copied = llvm::MemoryBuffer::getFile(dst);
+      if (!copied)
+        return error(dst + ": cannot read back");
+      m.fileFingerprints[name] = schema::fingerprint(
+          (*copied)->getBufferStart(), (*copied)->getBufferSize());
       if (llvm::StringRef(name).starts_with("tokenizer") ||
           llvm::StringRef(name) == "chat_template.jinja")
         m.tokenizerFiles.push_back(name);
@@ -285,7 +290,9 @@ llvm::Error writeCPUArtifact(ModuleOp module, const ArtifactOptions &options) {
   m.program.abiVersion = schema::kCpuKernelAbiVersion;
   llvm::SmallString<256> soPath(options.outputDir);
   llvm::sys::path::append(soPath, m.program.library);
-  if (llvm::Error e = compileKernelLibrary(module, soPath, options.cpu))
+  if (llvm::Error e =
+          compileKernelLibrary(module, soPath, options.cpu,
+                               /*optLevel=*/3, schema::bindingDigest(m)))
     return e;
   auto so = llvm::MemoryBuffer::getFile(soPath);
   if (!so)
@@ -325,10 +332,14 @@ llvm::Error writeCUDAArtifact(ModuleOp module, const ArtifactOptions &options,
       compileCUDAKernels(module, options.arch);
   if (!compiled)
     return compiled.takeError();
-  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
-    return error(options.outputDir + ": cannot create: " + ec.message());
   m.program.library = "kernels.ptx";
   m.program.abiVersion = schema::kCudaKernelAbiVersion;
+  // The PTX names the manifest it was built for (the cubins are checked
+  // by their fingerprints and architecture).
+  compiled->ptx += std::string("\n") + schema::kPtxDigestComment +
+                   schema::bindingDigest(m) + "\n";
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error(options.outputDir + ": cannot create: " + ec.message());
   auto ptx = writeFile(options, m.program.library, compiled->ptx);
   if (!ptx)
     return ptx.takeError();

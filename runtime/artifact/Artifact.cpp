@@ -194,6 +194,28 @@ Artifact::Artifact(const std::string &dir, int64_t rank) : dir_(dir) {
   if (!fs::exists(manifestPath))
     fail("{}: missing (not an llmc artifact?)", manifestPath);
   manifest_ = parseManifest(readFile(manifestPath), manifestPath);
+  digest_ = schema::bindingDigest(manifest_);
+  // Every other file the runtime reads is the one llmc wrote.
+  for (const auto &[name, fp] : manifest_.fileFingerprints) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "..")
+      fail("{}: field 'file_fingerprints': '{}' is not a file name in the "
+           "artifact",
+           manifestPath, name);
+    fs::path file = fs::path(dir) / name;
+    if (!fs::exists(file))
+      fail("{}: missing (the manifest lists it)", file.string());
+    MappedFile mapped(file.string());
+    std::string got = schema::fingerprint(mapped.data(), mapped.size());
+    if (got != fp)
+      fail("{}: corrupt or replaced: fingerprint {} does not match the "
+           "manifest's {}",
+           file.string(), got, fp);
+  }
+  if (manifest_.formatVersion >= 5)
+    for (const std::string &name : manifest_.tokenizerFiles)
+      if (!manifest_.fileFingerprints.count(name))
+        fail("{}: field 'file_fingerprints': no fingerprint for '{}'",
+             manifestPath, name);
   if (rank < 0 || rank >= manifest_.worldSize())
     fail("{}: rank {} of an artifact built for {} rank(s) (--tp {} --pp {})",
          dir, rank, manifest_.worldSize(), manifest_.tp, manifest_.pp);
@@ -210,6 +232,18 @@ Artifact::Artifact(const std::string &dir, int64_t rank) : dir_(dir) {
     fail("{}: corrupt or replaced: fingerprint {} does not match the "
          "manifest's {}",
          path, fp, manifest_.program.fingerprint);
+}
+
+void Artifact::checkBinding(const std::string &programDigest) const {
+  if (programDigest.empty())
+    fail("{}: names no manifest (built by an older llmc); recompile the "
+         "model with this llmc",
+         programPath());
+  if (programDigest != digest_)
+    fail("{}/manifest.json does not match {}: the program was built for "
+         "manifest {} and this one is {} (manifest.json was edited, or the "
+         "files come from different builds); recompile the model",
+         dir_, programPath(), programDigest, digest_);
 }
 
 std::string Artifact::programPath() const {

@@ -29,10 +29,17 @@ public:
   const std::string &directory() const { return dir_; }
   /// The program file's path (its fingerprint checked).
   std::string programPath() const;
+  /// schema::bindingDigest of manifest.json as read: the program must name
+  /// the same (the device that loads it checks).
+  const std::string &bindingDigest() const { return digest_; }
+  /// Throws rt::Error unless `programDigest` (what the program says it was
+  /// built for; empty: nothing) is bindingDigest().
+  void checkBinding(const std::string &programDigest) const;
 
 private:
   std::string dir_;
   Manifest manifest_;
+  std::string digest_;
 };
 
 /// Manifest parsing and checking alone (for tests): `path` is used in

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 using namespace llmc;
 using namespace llmc::schema;
 
@@ -131,6 +133,37 @@ std::string edited(const std::function<void(nlohmann::ordered_json &)> &edit) {
   return j.dump();
 }
 
+TEST(ArtifactSchema, TheBindingDigestCoversWhatTheProgramDependsOn) {
+  Manifest m = fullManifest();
+  std::string d = bindingDigest(m);
+  EXPECT_EQ(d.size(), 16u);
+  // Unchanged through manifest.json, and by what only describes the files.
+  EXPECT_EQ(bindingDigest(fromJsonText(toJsonText(m), "m.json")), d);
+  Manifest files = m;
+  files.program.fingerprint = "0123456789abcdef";
+  files.tokenizerFiles = {"tokenizer.json"};
+  files.fileFingerprints = {{"tokenizer.json", "00"}};
+  files.configJson = R"({"hidden_size": 8})";
+  EXPECT_EQ(bindingDigest(files), d);
+  // Changed by every size the kernels were built for.
+  std::vector<std::function<void(Manifest &)>> edits = {
+      [](Manifest &x) { x.maxSeqLen += 1; },
+      [](Manifest &x) { x.maxBatchTokens *= 2; },
+      [](Manifest &x) { x.arenaBytes += 64; },
+      [](Manifest &x) { x.vocabSize += 1; },
+      [](Manifest &x) { x.kvCaches[0].blockSize *= 2; },
+      [](Manifest &x) { x.weights[0].offset += 64; },
+      [](Manifest &x) { x.plan[0].args[0].offset += 64; },
+      [](Manifest &x) { x.program.kernels[0] = "other"; },
+      [](Manifest &x) { x.formatVersion = 4; },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    Manifest e = m;
+    edits[i](e);
+    EXPECT_NE(bindingDigest(e), d) << "edit " << i;
+  }
+}
+
 TEST(ArtifactSchema, NamesTheBrokenField) {
   EXPECT_EQ(readError("[1, 2]"), "m.json: expected a JSON object");
   EXPECT_EQ(readError("{"), "m.json: not valid JSON (corrupt artifact?)");
@@ -139,7 +172,7 @@ TEST(ArtifactSchema, NamesTheBrokenField) {
   EXPECT_EQ(
       readError(edited([](auto &j) { j["format_version"] = 1; })),
       "m.json: field 'format_version': artifact format 1 but this llm-run "
-      "reads formats 2 to 4; recompile the model with a matching llmc");
+      "reads formats 2 to 5; recompile the model with a matching llmc");
   EXPECT_EQ(readError(edited([](auto &j) { j["target"] = "tpu"; })),
             "m.json: field 'target': unknown target 'tpu'");
   EXPECT_EQ(

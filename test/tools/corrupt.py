@@ -18,6 +18,11 @@ Artifact modes (SRC is an llmc artifact):
   plan-kv             give a launch's KV cache argument another layout
   missing-kernel      rename a kernel everywhere in the manifest, so the
                       library has no entry point for it
+  limits              raise max_seq_len and max_batch_tokens fourfold (a
+                      manifest consistent in itself, not with the library)
+  foreign-library SRC2  take SRC2's kernel library (another build), its
+                      fingerprint updated in the manifest
+  tokenizer-edit      append a byte to tokenizer.json
 """
 import json
 import pathlib
@@ -93,6 +98,22 @@ def main():
                 if e["kernel"] == old:
                     e["kernel"] = "renamed"
         (dst / "manifest.json").write_text(json.dumps(m))
+    elif mode == "limits":
+        m = json.loads((dst / "manifest.json").read_text())
+        m["limits"]["max_seq_len"] *= 4
+        m["limits"]["max_batch_tokens"] *= 4
+        m["arena_bytes"] *= 4
+        (dst / "manifest.json").write_text(json.dumps(m))
+    elif mode == "foreign-library":
+        other = pathlib.Path(arg)
+        shutil.copy(other / "libkernels.so", dst / "libkernels.so")
+        m = json.loads((dst / "manifest.json").read_text())
+        m["program"]["fingerprint"] = json.loads(
+            (other / "manifest.json").read_text())["program"]["fingerprint"]
+        (dst / "manifest.json").write_text(json.dumps(m))
+    elif mode == "tokenizer-edit":
+        with open(dst / "tokenizer.json", "a") as f:
+            f.write(" ")
     elif mode == "manifest-garbage":
         (dst / "manifest.json").write_text("this is not json {")
     else:

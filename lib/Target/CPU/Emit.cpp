@@ -1,6 +1,11 @@
 //===- Emit.cpp - LLVM dialect kernels -> object -> shared library --------===//
 #include "llmc/Target/CPU/Emit.h"
 
+#include "schema/Artifact.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -49,7 +54,8 @@ static void optimize(llvm::Module &m, llvm::TargetMachine &tm,
 }
 
 llvm::Error compileKernelLibrary(ModuleOp module, llvm::StringRef soPath,
-                                 llvm::StringRef cpuName, unsigned optLevel) {
+                                 llvm::StringRef cpuName, unsigned optLevel,
+                                 llvm::StringRef digest) {
   MLIRContext *ctx = module.getContext();
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -63,6 +69,13 @@ llvm::Error compileKernelLibrary(ModuleOp module, llvm::StringRef soPath,
       translateModuleToLLVMIR(module, llvmCtx, "llmc_kernels");
   if (!llvmModule)
     return err("translating the kernels to LLVM IR failed");
+  if (!digest.empty()) {
+    llvm::Constant *text =
+        llvm::ConstantDataArray::getString(llvmCtx, digest, /*AddNull=*/true);
+    new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, text,
+                             schema::kLibraryDigestSymbol);
+  }
 
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;

@@ -162,6 +162,7 @@ std::unique_ptr<Device> createCpuDevice(const Artifact &artifact, int threads,
          artifact.directory() + "/manifest.json", m.program.abiVersion,
          schema::kCpuKernelAbiVersion);
   auto library = std::make_shared<KernelLibrary>(artifact.programPath());
+  artifact.checkBinding(library->manifestDigest());
   return std::make_unique<CpuDevice>(
       artifact.manifest(),
       [&](const std::string &name) { return library->find(name); }, threads,

@@ -3,6 +3,7 @@
 #include "runtime/support/Error.h"
 #include "schema/Artifact.h"
 
+#include <cstring>
 #include <dlfcn.h>
 #include <filesystem>
 
@@ -26,6 +27,15 @@ KernelFn KernelLibrary::find(const std::string &name) const {
   if (!fn)
     fail("{}: no entry point '{}' for kernel '{}'", path_, symbol, name);
   return reinterpret_cast<KernelFn>(fn);
+}
+
+std::string KernelLibrary::manifestDigest() const {
+  const void *p = ::dlsym(handle_, schema::kLibraryDigestSymbol);
+  if (!p)
+    return "";
+  // A fingerprint is 16 hex digits; read no further than that.
+  const char *s = static_cast<const char *>(p);
+  return std::string(s, strnlen(s, 64));
 }
 
 } // namespace llmc::rt

@@ -23,6 +23,8 @@ public:
 
   /// Kernel `name`'s entry; throws rt::Error when the library lacks it.
   KernelFn find(const std::string &name) const;
+  /// The manifest digest the library was built for ("" when it has none).
+  std::string manifestDigest() const;
 
 private:
   std::string path_;

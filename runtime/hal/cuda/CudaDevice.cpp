@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -141,6 +142,18 @@ CudaDevice::CudaDevice(const Artifact &artifact, const DeviceOptions &options)
   d_.check(d_.cuDevicePrimaryCtxRetain(&ctx_, device_),
            "creating a context on " + std::string(name));
   d_.check(d_.cuCtxSetCurrent(ctx_), "cuCtxSetCurrent");
+  {
+    // The PTX's last line names the manifest it was built for.
+    std::string ptx = readFile(artifact.programPath());
+    size_t at = ptx.rfind(schema::kPtxDigestComment);
+    std::string digest;
+    if (at != std::string::npos) {
+      at += std::strlen(schema::kPtxDigestComment);
+      size_t end = ptx.find('\n', at);
+      digest = ptx.substr(at, std::min<size_t>(64, end - at));
+    }
+    artifact.checkBinding(digest);
+  }
   std::string file =
       *choice == ModuleChoice::Cubin ? cubin->file : m.program.library;
   std::string image =

@@ -11,9 +11,11 @@ namespace llmc {
 /// Translates `module` (kernels in the LLVM dialect, after
 /// llmc-cpu-pipeline; everything not LLVM, like plan.program, must be gone)
 /// to LLVM IR, optimizes it at `optLevel` for `cpu`, and links a shared
-/// library at `soPath`.
+/// library at `soPath` that also exports `digest` (when not empty) as the
+/// NUL-terminated string schema::kLibraryDigestSymbol.
 llvm::Error compileKernelLibrary(mlir::ModuleOp module, llvm::StringRef soPath,
-                                 llvm::StringRef cpu, unsigned optLevel = 3);
+                                 llvm::StringRef cpu, unsigned optLevel = 3,
+                                 llvm::StringRef digest = {});
 
 } // namespace llmc
 
