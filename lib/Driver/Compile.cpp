@@ -54,6 +54,9 @@ private:
   std::optional<llvm::json::Object> &report;
 };
 
+constexpr int64_t kMaxSeqLen = int64_t(1) << 24;
+constexpr int64_t kMaxBatchTokens = int64_t(1) << 20;
+
 /// The longest sequence by default: the model's positions, times the
 /// factor of a dynamic-NTK rope (it exists to run past them).
 int64_t defaultMaxSeqLen(ModuleOp module) {
@@ -67,7 +70,8 @@ int64_t defaultMaxSeqLen(ModuleOp module) {
     if (r.getRope().isDynamic())
       extension = std::max(extension, r.getRope().getFactorValue());
   });
-  return static_cast<int64_t>(positions * extension);
+  double n = static_cast<double>(positions) * extension;
+  return n > 1e15 ? int64_t(1e15) : static_cast<int64_t>(n);
 }
 
 /// Moves rank `r`'s program and kernels into `into`: a kernel identical to
@@ -135,6 +139,18 @@ Error compile(const CompileOptions &opts) {
   if (opts.maxBatchTokens <= 0 || opts.kvBlockSize < 0 || opts.maxSeqLen < 0)
     return inputError("--max-batch-tokens, --kv-block-size and --max-seq-len "
                       "must be positive");
+  // Positions and token counts are 32-bit in the step's inputs; these
+  // limits keep every size derived from them far from overflow.
+  if (opts.maxBatchTokens > kMaxBatchTokens || opts.kvBlockSize > 4096 ||
+      opts.maxSeqLen > kMaxSeqLen)
+    return inputError(llvm::formatv(
+        "--max-batch-tokens {0}, --kv-block-size {1}, --max-seq-len {2}: "
+        "llmc's limits are {3}, 4096 and {4}",
+        opts.maxBatchTokens, opts.kvBlockSize, opts.maxSeqLen, kMaxBatchTokens,
+        kMaxSeqLen));
+  if (opts.tp > 1024 || opts.pp > 1024)
+    return inputError(llvm::formatv("--tp {0} --pp {1}: at most 1024 each",
+                                    opts.tp, opts.pp));
   if (opts.emit == EmitKind::Artifact && opts.output.empty())
     return inputError("-o OUT.llmc is required");
 
@@ -194,6 +210,11 @@ Error compile(const CompileOptions &opts) {
 
   int64_t maxSeqLen =
       opts.maxSeqLen ? opts.maxSeqLen : defaultMaxSeqLen(*module);
+  if (maxSeqLen > kMaxSeqLen)
+    return inputError(llvm::formatv(
+        "{0}: the model's positions (times its rope factor) give sequences "
+        "of {1} tokens, past llmc's limit of {2}; set --max-seq-len",
+        opts.input, maxSeqLen, kMaxSeqLen));
   tfm::ModelAttr model =
       tfm::dialect(&ctx).getModelAttrHelper().getAttr(*module);
   if (model && model.getArchitecture() == "GPT2LMHeadModel" &&

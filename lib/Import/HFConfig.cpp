@@ -7,7 +7,9 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
+#include <climits>
 #include <cmath>
+#include <cstdio>
 
 using namespace llvm;
 
@@ -28,6 +30,52 @@ StringRef architectureName(Architecture arch) {
 }
 
 namespace {
+
+// llmc's limits on a config's sizes: far above any released model, low
+// enough that every product of them (weights, buffers, positions) fits in
+// 64 bits and a bad file is refused instead of attempted.
+constexpr int64_t kMaxSize = int64_t(1) << 20; // widths, counts
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxHeads = 4096;
+constexpr int64_t kMaxHidden = int64_t(1) << 17;    // 131072
+constexpr int64_t kMaxVocab = int64_t(1) << 22;     // as the tokenizer's
+constexpr int64_t kMaxPositions = int64_t(1) << 24; // 16M
+constexpr int64_t kMaxHeadDim = 1024;
+/// Nesting deeper than this is refused before parsing (the parser recurses
+/// per level).
+constexpr int kMaxJsonDepth = 64;
+
+/// Whether `text` nests JSON arrays and objects at most `max` deep
+/// (brackets in strings do not count).
+bool nestingAtMost(StringRef text, int max) {
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    else if ((c == '[' || c == '{') && ++depth > max)
+      return false;
+    else if (c == ']' || c == '}')
+      --depth;
+  }
+  return true;
+}
+
+/// A number as people write it (1e+12, 0.5, 10000).
+std::string num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
 
 /// Typed field access on one JSON object; the first problem is kept and
 /// later reads become no-ops, so parsing reads straight through.
@@ -51,7 +99,10 @@ public:
     return std::nullopt;
   }
 
-  int64_t positive(StringRef key, std::optional<int64_t> dflt = {}) {
+  /// A positive integer of at most `max` (llmc's limits: a size past
+  /// them is refused before anything is built for it).
+  int64_t positive(StringRef key, std::optional<int64_t> dflt = {},
+                   int64_t max = kMaxSize) {
     std::optional<int64_t> v = optInt(key);
     if (!v && !dflt) {
       if (!error)
@@ -61,7 +112,18 @@ public:
     int64_t x = v ? *v : *dflt;
     if (x <= 0)
       fail(key, formatv("must be a positive integer, got {0}", x).str());
-    return x > 0 ? x : 1;
+    else if (x > max)
+      fail(key, formatv("{0} is past llmc's limit of {1}", x, max).str());
+    return x > 0 && x <= max ? x : 1;
+  }
+
+  /// A finite number in [lo, hi].
+  double bounded(StringRef key, double dflt, double lo, double hi) {
+    double x = number(key, dflt);
+    if (!(x >= lo && x <= hi))
+      fail(key, "must be a number in [" + num(lo) + ", " + num(hi) + "], got " +
+                    num(x));
+    return x >= lo && x <= hi ? x : dflt;
   }
 
   double number(StringRef key, std::optional<double> dflt = {}) {
@@ -147,7 +209,7 @@ void readRope(FieldReader &top, const json::Object &root, StringRef path,
     params = root.getObject("rope_scaling");
     dictName = "rope_scaling.";
   }
-  rope.theta = top.number("rope_theta", 10000.0);
+  rope.theta = top.bounded("rope_theta", 10000.0, 1.0, 1e12);
   double partial = top.number("partial_rotary_factor", 1.0);
   if (partial <= 0.0 || partial > 1.0)
     top.fail("partial_rotary_factor", "must be in (0, 1]");
@@ -157,7 +219,7 @@ void readRope(FieldReader &top, const json::Object &root, StringRef path,
     return;
   FieldReader r(path, *params, dictName);
   if (r.has("rope_theta"))
-    rope.theta = r.number("rope_theta");
+    rope.theta = r.bounded("rope_theta", 10000.0, 1.0, 1e12);
   std::optional<std::string> type = r.optString("rope_type");
   if (!type)
     type = r.optString("type");
@@ -174,7 +236,8 @@ void readRope(FieldReader &top, const json::Object &root, StringRef path,
     rope.factor = r.number("factor");
     rope.lowFreqFactor = r.number("low_freq_factor");
     rope.highFreqFactor = r.number("high_freq_factor");
-    rope.originalMaxPositions = r.positive("original_max_position_embeddings");
+    rope.originalMaxPositions = r.positive("original_max_position_embeddings",
+                                           std::nullopt, kMaxPositions);
     if (!r.error && rope.highFreqFactor <= rope.lowFreqFactor)
       r.fail("high_freq_factor", "must exceed low_freq_factor");
   } else {
@@ -184,24 +247,29 @@ void readRope(FieldReader &top, const json::Object &root, StringRef path,
                    rope.type)
                .str());
   }
-  if (rope.type != "default" && !r.error && !(rope.factor > 0.0))
-    r.fail("factor", "must be positive");
+  if (rope.type != "default" && !r.error &&
+      !(rope.factor > 0.0 && rope.factor <= 1024.0))
+    r.fail("factor", "must be in (0, 1024], got " + num(rope.factor));
+  if (!r.error && rope.type == "llama3" &&
+      !(rope.lowFreqFactor > 0.0 && rope.highFreqFactor <= 1e6))
+    r.fail("low_freq_factor", "must be positive (and high_freq_factor at "
+                              "most 1e6)");
   if (r.error && !top.error)
     top.error = r.error;
 }
 
 void readLlamaFamily(FieldReader &r, const json::Object &root, StringRef path,
                      ModelConfig &cfg) {
-  cfg.hidden = r.positive("hidden_size");
-  cfg.layers = r.positive("num_hidden_layers");
-  cfg.heads = r.positive("num_attention_heads");
-  cfg.kvHeads = r.positive("num_key_value_heads", cfg.heads);
+  cfg.hidden = r.positive("hidden_size", std::nullopt, kMaxHidden);
+  cfg.layers = r.positive("num_hidden_layers", std::nullopt, kMaxLayers);
+  cfg.heads = r.positive("num_attention_heads", std::nullopt, kMaxHeads);
+  cfg.kvHeads = r.positive("num_key_value_heads", cfg.heads, kMaxHeads);
   cfg.intermediate = r.positive("intermediate_size");
-  cfg.vocab = r.positive("vocab_size");
-  cfg.maxPositions = r.positive("max_position_embeddings", 2048);
-  cfg.normEps = r.number("rms_norm_eps", 1e-6);
+  cfg.vocab = r.positive("vocab_size", std::nullopt, kMaxVocab);
+  cfg.maxPositions = r.positive("max_position_embeddings", 2048, kMaxPositions);
+  cfg.normEps = r.bounded("rms_norm_eps", 1e-6, 0.0, 1.0);
   if (r.has("head_dim")) {
-    cfg.headDim = r.positive("head_dim");
+    cfg.headDim = r.positive("head_dim", std::nullopt, kMaxHeadDim);
   } else {
     if (!r.error && cfg.hidden % cfg.heads != 0)
       r.fail("num_attention_heads",
@@ -209,6 +277,11 @@ void readLlamaFamily(FieldReader &r, const json::Object &root, StringRef path,
                      cfg.hidden)
                  .str());
     cfg.headDim = cfg.hidden / cfg.heads;
+    if (!r.error && cfg.headDim > kMaxHeadDim)
+      r.fail("num_attention_heads",
+             formatv("heads of {0} channels are past llmc's limit of {1}",
+                     cfg.headDim, kMaxHeadDim)
+                 .str());
   }
   std::string act = r.optString("hidden_act").value_or("silu");
   if (act == "silu" || act == "swish")
@@ -256,26 +329,34 @@ void readLlamaFamily(FieldReader &r, const json::Object &root, StringRef path,
       int64_t from = cfg.arch == Architecture::Qwen2
                          ? r.optInt("max_window_layers").value_or(0)
                          : 0;
-      for (int64_t l = from; l < cfg.layers; ++l)
+      if (from < 0)
+        r.fail("max_window_layers",
+               formatv("must be at least 0, got {0}", from).str());
+      for (int64_t l = std::max<int64_t>(from, 0); l < cfg.layers; ++l)
         cfg.slidingWindow[l] = *window;
     }
   }
 }
 
 void readGPT2(FieldReader &r, ModelConfig &cfg) {
-  cfg.hidden = r.positive("n_embd");
-  cfg.layers = r.positive("n_layer");
-  cfg.heads = r.positive("n_head");
+  cfg.hidden = r.positive("n_embd", std::nullopt, kMaxHidden);
+  cfg.layers = r.positive("n_layer", std::nullopt, kMaxLayers);
+  cfg.heads = r.positive("n_head", std::nullopt, kMaxHeads);
   cfg.kvHeads = cfg.heads;
-  cfg.vocab = r.positive("vocab_size");
-  cfg.maxPositions = r.positive("n_positions");
+  cfg.vocab = r.positive("vocab_size", std::nullopt, kMaxVocab);
+  cfg.maxPositions = r.positive("n_positions", std::nullopt, kMaxPositions);
   cfg.intermediate = r.positive("n_inner", 4 * cfg.hidden);
-  cfg.normEps = r.number("layer_norm_epsilon", 1e-5);
+  cfg.normEps = r.bounded("layer_norm_epsilon", 1e-5, 0.0, 1.0);
   if (!r.error && cfg.hidden % cfg.heads != 0)
     r.fail("n_head",
            formatv("{0} heads do not divide n_embd {1}", cfg.heads, cfg.hidden)
                .str());
   cfg.headDim = cfg.hidden / cfg.heads;
+  if (!r.error && cfg.headDim > kMaxHeadDim)
+    r.fail("n_head", formatv("heads of {0} channels are past llmc's limit of "
+                             "{1}",
+                             cfg.headDim, kMaxHeadDim)
+                         .str());
   std::string act = r.optString("activation_function").value_or("gelu_new");
   if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
     cfg.activation = Activation::GELUTanh;
@@ -297,6 +378,10 @@ void readGPT2(FieldReader &r, ModelConfig &cfg) {
 } // namespace
 
 Expected<ModelConfig> parseHFConfig(StringRef text, StringRef path) {
+  if (!nestingAtMost(text, kMaxJsonDepth))
+    return makeError(formatv("{0}: nests JSON deeper than {1} levels (not a "
+                             "config.json)",
+                             path, kMaxJsonDepth));
   Expected<json::Value> parsed = json::parse(text);
   if (!parsed)
     return makeError(formatv("{0}: not valid JSON: {1}", path,
@@ -345,6 +430,19 @@ Expected<ModelConfig> parseHFConfig(StringRef text, StringRef path) {
         formatv("rotary dimension {0} must be even", cfg.rope.rotaryDim).str());
   cfg.eosTokenIds = r.intList("eos_token_id");
   cfg.bosTokenId = r.optInt("bos_token_id");
+  // Token ids are 32-bit in the runtime. (An eos id past the vocabulary is
+  // never generated, which shrunk test models rely on; a bos id past it is
+  // refused with the prompt.)
+  for (int64_t id : cfg.eosTokenIds)
+    if (!r.error && (id < 0 || id > INT32_MAX))
+      r.fail("eos_token_id",
+             formatv("token {0} is not a token id (0 to 2^31-1)", id).str());
+  if (!r.error && cfg.bosTokenId &&
+      (*cfg.bosTokenId < 0 || *cfg.bosTokenId > INT32_MAX))
+    r.fail("bos_token_id", formatv("token {0} is not a token id (0 to "
+                                   "2^31-1)",
+                                   *cfg.bosTokenId)
+                               .str());
   if (auto d = r.optString("dtype"))
     cfg.dtype = *d;
   else if (auto d = r.optString("torch_dtype"))
@@ -370,6 +468,9 @@ Expected<ModelConfig> readHFConfig(StringRef modelDir) {
   SmallString<256> genPath(modelDir);
   sys::path::append(genPath, "generation_config.json");
   if (auto gen = MemoryBuffer::getFile(genPath)) {
+    if (!nestingAtMost((*gen)->getBuffer(), kMaxJsonDepth))
+      return makeError(formatv("{0}: nests JSON deeper than {1} levels",
+                               genPath, kMaxJsonDepth));
     Expected<json::Value> parsed = json::parse((*gen)->getBuffer());
     if (!parsed)
       return makeError(formatv("{0}: not valid JSON: {1}", genPath,
@@ -377,6 +478,11 @@ Expected<ModelConfig> readHFConfig(StringRef modelDir) {
     if (const json::Object *obj = parsed->getAsObject()) {
       FieldReader r(genPath, *obj);
       std::vector<int64_t> eos = r.intList("eos_token_id");
+      for (int64_t id : eos)
+        if (!r.error && (id < 0 || id > INT32_MAX))
+          r.fail(
+              "eos_token_id",
+              formatv("token {0} is not a token id (0 to 2^31-1)", id).str());
       if (r.error)
         return makeError(*r.error);
       if (!eos.empty())
