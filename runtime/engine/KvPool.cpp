@@ -63,6 +63,12 @@ KvPool sizeKvPool(const schema::Manifest &m, int64_t memoryAvailable,
     blocks =
         std::min(blocks, std::max<int64_t>(1, options.maxSeqs) * blocksPerSeq);
   }
+  // Sizes stay far from overflowing 64 bits (2^50 bytes: a petabyte).
+  constexpr int64_t kMaxPoolBytes = int64_t(1) << 50;
+  if (blocks > kMaxPoolBytes / perBlock)
+    rt::fail("a KV pool of {} blocks of {} bytes is past any machine's "
+             "memory (set --kv-blocks or --kv-memory lower)",
+             blocks, perBlock);
   KvPool pool;
   pool.blocks = blocks;
   pool.bytes = blocks * perBlock;

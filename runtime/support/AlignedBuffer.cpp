@@ -1,5 +1,6 @@
 //===- AlignedBuffer.cpp - zeroed, 64-byte aligned byte buffer ------------===//
 #include "runtime/support/AlignedBuffer.h"
+#include "runtime/support/Error.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -12,7 +13,16 @@ namespace {
 constexpr size_t kMapThreshold = size_t(1) << 20;
 }
 
-AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
+namespace {
+[[noreturn]] void outOfMemory(const char *what, size_t bytes) {
+  fail("out of memory: cannot allocate {} of {:.2f} GiB ({} bytes)", what,
+       static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0), bytes);
+}
+} // namespace
+
+AlignedBuffer::AlignedBuffer(size_t size, const char *what) : size_(size) {
+  if (size > (size_t(1) << 50))
+    outOfMemory(what, size);
   capacity_ = (size + 63) / 64 * 64;
   if (capacity_ == 0)
     capacity_ = 64;
@@ -20,7 +30,7 @@ AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
     void *p = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
-      throw std::bad_alloc();
+      outOfMemory(what, capacity_);
     // Transparent huge pages where the kernel allows them on request:
     // 512 times fewer page faults when the buffer is first filled.
     ::madvise(p, capacity_, MADV_HUGEPAGE);
@@ -30,7 +40,7 @@ AlignedBuffer::AlignedBuffer(size_t size) : size_(size) {
   }
   void *p = std::aligned_alloc(64, capacity_);
   if (!p)
-    throw std::bad_alloc();
+    outOfMemory(what, capacity_);
   std::memset(p, 0, capacity_);
   data_ = static_cast<uint8_t *>(p);
 }

@@ -17,8 +17,9 @@ namespace llmc::rt {
 class AlignedBuffer {
 public:
   AlignedBuffer() = default;
-  /// Zeroed; throws std::bad_alloc when the memory cannot be had.
-  explicit AlignedBuffer(size_t size);
+  /// Zeroed; throws rt::Error naming `what` and the size when the memory
+  /// cannot be had.
+  explicit AlignedBuffer(size_t size, const char *what = "a buffer");
   ~AlignedBuffer() { release(); }
   AlignedBuffer(AlignedBuffer &&o) noexcept { *this = std::move(o); }
   AlignedBuffer &operator=(AlignedBuffer &&o) noexcept {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 using llmc::rt::SafeTensors;
@@ -103,3 +104,72 @@ TEST(SafeTensors, MissingDirectory) {
 }
 
 } // namespace
+
+TEST(SafeTensors, TensorsMustTileTheData) {
+  // A header length one byte short still parses (the padding is spaces)
+  // and would shift every tensor: the tensors no longer cover the data.
+  std::string header =
+      R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}  )";
+  std::string path = writeFile("short.safetensors", header, floats({1, 2}),
+                               static_cast<int64_t>(header.size()) - 1);
+  EXPECT_NE(errorOf(path).find("the tensors cover 8 bytes of the data but 9 "
+                               "follow the header"),
+            std::string::npos)
+      << errorOf(path);
+  // A gap, an overlap.
+  struct Case {
+    const char *name, *header, *says;
+    std::string data;
+  };
+  for (const Case &c :
+       {Case{"gap.safetensors",
+             R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                    "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}})",
+             "tensor 'b': data_offsets start at 8 but the previous tensor "
+             "ends at 4",
+             floats({1, 2, 3})},
+        Case{"overlap.safetensors",
+             R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                    "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+             "data_offsets start at 4 but the previous tensor ends at 8",
+             floats({1, 2})}}) {
+    std::string err = errorOf(writeFile(c.name, c.header, c.data));
+    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+  }
+}
+
+TEST(SafeTensors, ShardsGiveTheTensorsTheIndexNames) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(::testing::TempDir()) / "sharded";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto shard = [&](const std::string &name, float value) {
+    std::string path = writeFile(
+        name,
+        R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+        floats({value}));
+    fs::rename(path, dir / name);
+  };
+  shard("a.safetensors", 1.0f);
+  shard("b.safetensors", 2.0f); // a stray copy of 'w'
+  auto index = [&](const std::string &json) {
+    std::ofstream(dir / "model.safetensors.index.json") << json;
+  };
+  index(R"({"weight_map": {"w": "a.safetensors", "v": "b.safetensors"}})");
+  // 'v' is named in b.safetensors, which lacks it.
+  try {
+    SafeTensors::openDirectory(dir.string());
+    FAIL() << "a shard without the tensor its index names";
+  } catch (const llmc::rt::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("the index names tensor 'v' in this "
+                                         "file, which does not hold it"),
+              std::string::npos)
+        << e.what();
+  }
+  index(R"({"weight_map": {"w": "a.safetensors"}})");
+  SafeTensors st = SafeTensors::openDirectory(dir.string());
+  ASSERT_NE(st.find("w"), nullptr);
+  EXPECT_EQ(llmc::rt::loadAsFloat("F32", st.find("w")->data), 1.0f);
+  index(R"({"weight_map": {"w": "../a.safetensors"}})");
+  EXPECT_THROW(SafeTensors::openDirectory(dir.string()), llmc::rt::Error);
+}

@@ -4,9 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
+#include <tuple>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -66,7 +69,8 @@ float loadAsFloat(const std::string &dtype, const uint8_t *p) {
   return halfToFloat(h);
 }
 
-void SafeTensors::addFile(const std::string &path) {
+void SafeTensors::addFile(const std::string &path,
+                          const std::set<std::string> *only) {
   auto file = std::make_unique<MappedFile>(path);
   size_t size = file->size();
   if (size < 8)
@@ -86,6 +90,7 @@ void SafeTensors::addFile(const std::string &path) {
   if (!header.is_object())
     fail("{}: the safetensors header is not a JSON object", path);
   size_t dataStart = 8 + headerLen, dataLen = size - dataStart;
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
   for (auto &[name, entry] : header.items()) {
     if (name == "__metadata__")
       continue;
@@ -128,8 +133,36 @@ void SafeTensors::addFile(const std::string &path) {
                       elems, t.dtype, elems * dtypeSize(t.dtype)));
     t.data = file->data() + dataStart + begin;
     t.bytes = end - begin;
-    tensors_[name] = std::move(t);
+    spans.emplace_back(begin, end, name);
+    // A sharded checkpoint takes each tensor from the shard its index
+    // names; a stray copy elsewhere is not read.
+    if (!only || only->count(name))
+      tensors_[name] = std::move(t);
   }
+  // As the reference library requires: the tensors tile the data exactly,
+  // in order, with no gap, overlap or trailing bytes. (A header length one
+  // byte short still parses, the padding being spaces, and would shift
+  // every tensor by a byte.)
+  std::sort(spans.begin(), spans.end());
+  uint64_t at = 0;
+  for (const auto &[begin, end, name] : spans) {
+    if (begin != at)
+      fail("{}: tensor '{}': data_offsets start at {} but the previous "
+           "tensor ends at {} (tensors must tile the data: a corrupt header "
+           "or header length)",
+           path, name, begin, at);
+    at = end;
+  }
+  if (at != dataLen)
+    fail("{}: the tensors cover {} bytes of the data but {} follow the "
+         "header (a corrupt header length or trailing bytes)",
+         path, at, dataLen);
+  if (only)
+    for (const std::string &name : *only)
+      if (!header.contains(name))
+        fail("{}: the index names tensor '{}' in this file, which does not "
+             "hold it",
+             path, name);
   files_.push_back(std::move(file));
 }
 
@@ -152,15 +185,21 @@ SafeTensors SafeTensors::openDirectory(const std::string &dir) {
     }
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       fail("{}: field 'weight_map': missing or not an object", index.string());
-    std::set<std::string> shards;
+    std::map<std::string, std::set<std::string>> shards; // file -> tensors
     for (auto &[name, file] : j["weight_map"].items()) {
       if (!file.is_string())
         fail("{}: field 'weight_map.{}': expected a file name", index.string(),
              name);
-      shards.insert(file.get<std::string>());
+      std::string f = file.get<std::string>();
+      if (f.empty() || f.find('/') != std::string::npos || f == "." ||
+          f == "..")
+        fail("{}: field 'weight_map.{}': '{}' is not a file name in the "
+             "checkpoint directory",
+             index.string(), name, f);
+      shards[f].insert(name);
     }
-    for (const std::string &shard : shards)
-      st.addFile((fs::path(dir) / shard).string());
+    for (const auto &[shard, names] : shards)
+      st.addFile((fs::path(dir) / shard).string(), &names);
   } else if (fs::exists(single)) {
     st.addFile(single.string());
   } else {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -35,7 +36,11 @@ public:
   std::string describe() const;
 
 private:
-  void addFile(const std::string &path);
+  /// Adds `path`'s tensors (only those in `only`, when given: the ones a
+  /// sharded checkpoint's index names in this file, each of which it must
+  /// hold).
+  void addFile(const std::string &path,
+               const std::set<std::string> *only = nullptr);
 
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::unordered_map<std::string, TensorView> tensors_;

@@ -222,7 +222,7 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
     }
   }
 
-  AlignedBuffer buf(manifest.weightsBytes);
+  AlignedBuffer buf(manifest.weightsBytes, "the packed weights");
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
   std::exception_ptr error;

@@ -64,7 +64,12 @@ def main():
         if arg not in header:
             sys.exit(f"no tensor {arg}")
         if mode == "drop":
-            del header[arg]
+            # A well-formed checkpoint without it: its bytes go too.
+            b, e = header.pop(arg)["data_offsets"]
+            data = data[:b] + data[e:]
+            for k, v in header.items():
+                if k != "__metadata__" and v["data_offsets"][0] >= e:
+                    v["data_offsets"] = [o - (e - b) for o in v["data_offsets"]]
         elif mode == "dtype":
             header[arg]["dtype"] = "I32"
         else:

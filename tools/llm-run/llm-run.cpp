@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -273,7 +274,23 @@ int main(int argc, char **argv) {
       comm->abort(1);
     return 1;
   } catch (const std::bad_alloc &) {
-    std::cerr << "llm-run: error: out of memory" << std::endl;
+    std::cerr << "llm-run: error: out of memory (a small allocation failed; "
+                 "the machine has no memory left)"
+              << std::endl;
+    if (comm && comm->size() > 1)
+      comm->abort(1);
+    return 1;
+  } catch (const std::system_error &e) {
+    // Threads that cannot be started, files that cannot be opened.
+    std::cerr << "llm-run: error: " << e.what() << " (" << e.code().message()
+              << ")" << std::endl;
+    if (comm && comm->size() > 1)
+      comm->abort(1);
+    return 1;
+  } catch (const std::exception &e) {
+    std::cerr << "llm-run: error: " << e.what() << std::endl;
+    if (comm && comm->size() > 1)
+      comm->abort(1);
     return 1;
   }
 }

@@ -18,7 +18,9 @@ CpuDevice::CpuDevice(
     std::shared_ptr<Communicator> world)
     : manifest_(manifest), keepAlive_(std::move(keepAlive)),
       comm_(std::move(comm)), world_(std::move(world)),
-      logits_(manifest.producesLogits()), arena_(manifest.arenaBytes),
+      logits_(manifest.producesLogits()),
+      arena_(manifest.arenaBytes,
+             "the activation arena (llmc --max-batch-tokens sizes it)"),
       pool_(threads), barrier_(pool_.size()) {
   std::unordered_map<std::string, KernelFn> kernels;
   for (const std::string &name : manifest.program.kernels)
@@ -63,7 +65,9 @@ void CpuDevice::allocate(int64_t numKvBlocks) {
   if (numKvBlocks < 1)
     fail("a KV pool needs at least one block");
   kv_ = AlignedBuffer(static_cast<size_t>(numKvBlocks) *
-                      manifest_.kvBytesPerBlock());
+                          manifest_.kvBytesPerBlock(),
+                      "the KV cache (--kv-memory or --kv-blocks make it "
+                      "smaller)");
   numKvBlocks_ = numKvBlocks;
 }
 
