@@ -2,7 +2,8 @@
 # Installs what llmc needs to build (and with --test, to test),
 # idempotently: Debian packages (LLVM/MLIR 22, build tools, libraries) and,
 # for the tests, NumPy, the openai client, jinja2, websocket-client,
-# Chromium (the chat page test) and SLURM + munge (srun launch test). Installs only what is missing; uses sudo
+# Chromium (the chat page test), SLURM + munge (srun launch test) and
+# clang with libFuzzer (the fuzz targets). Installs only what is missing; uses sudo
 # only when not root.
 set -euo pipefail
 TEST=0
@@ -19,6 +20,8 @@ PACKAGES=(
 # cluster started by test/e2e/slurm.py to launch ranks with srun).
 if [ "$TEST" = 1 ]; then
   PACKAGES+=(chromium slurmd slurmctld slurm-client munge)
+  # The fuzz targets: clang with libFuzzer (scripts/fuzz.sh).
+  PACKAGES+=(clang libclang-rt-14-dev)
 fi
 
 SUDO=""

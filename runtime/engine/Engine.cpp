@@ -325,6 +325,11 @@ bool Engine::step() {
     return false;
   auto start = Clock::now();
   runner_.run(out, rows_, logits_);
+  // Before sampling: a sequence that finishes below is freed.
+  bool decodeOnly = std::all_of(
+      out.seqs.begin(), out.seqs.end(), [](const sched::ScheduledSeq &s) {
+        return s.count == 1 && s.sample && s.start >= s.seq->promptLen;
+      });
   scheduler_.update(out);
   ++steps_;
   int64_t vocab = manifest_.vocabSize;
@@ -371,10 +376,6 @@ bool Engine::step() {
 
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   ++metrics_.steps;
-  bool decodeOnly = std::all_of(
-      out.seqs.begin(), out.seqs.end(), [](const sched::ScheduledSeq &s) {
-        return s.count == 1 && s.sample && s.start >= s.seq->promptLen;
-      });
   if (decodeOnly) {
     ++metrics_.decodeSteps;
     metrics_.decodeSeconds += seconds;

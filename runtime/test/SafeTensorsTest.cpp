@@ -173,3 +173,14 @@ TEST(SafeTensors, ShardsGiveTheTensorsTheIndexNames) {
   index(R"({"weight_map": {"w": "../a.safetensors"}})");
   EXPECT_THROW(SafeTensors::openDirectory(dir.string()), llmc::rt::Error);
 }
+
+TEST(SafeTensors, ShapesThatOverflowAreRefused) {
+  // 2^63 x 2 elements wrap around to 0, matching an empty byte range.
+  std::string path = writeFile(
+      "wrap.safetensors",
+      R"({"w": {"dtype": "F32", "shape": [9223372036854775808, 2], "data_offsets": [0, 0]}})",
+      "");
+  EXPECT_NE(errorOf(path).find("has more elements than any tensor can"),
+            std::string::npos)
+      << errorOf(path);
+}

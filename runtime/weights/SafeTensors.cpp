@@ -91,7 +91,9 @@ void SafeTensors::addFile(const std::string &path,
     fail("{}: the safetensors header is not a JSON object", path);
   size_t dataStart = 8 + headerLen, dataLen = size - dataStart;
   std::vector<std::tuple<uint64_t, uint64_t, std::string>> spans;
-  for (auto &[name, entry] : header.items()) {
+  for (const auto &item : header.items()) {
+    const std::string &name = item.key();
+    const json &entry = item.value();
     if (name == "__metadata__")
       continue;
     auto bad = [&](const std::string &what) {
@@ -115,8 +117,14 @@ void SafeTensors::addFile(const std::string &path,
     for (const json &d : shape) {
       if (!d.is_number_unsigned())
         bad("shape entries must be non-negative integers");
+      // A product that wraps around could match a short byte count.
+      if (d.get<uint64_t>() > (uint64_t(1) << 48) ||
+          __builtin_mul_overflow(elems, d.get<uint64_t>(), &elems) ||
+          elems > (uint64_t(1) << 48))
+        bad("shape " + shape.dump() +
+            " has more elements than any tensor "
+            "can");
       t.shape.push_back(d.get<int64_t>());
-      elems *= d.get<uint64_t>();
     }
     if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
         !offs[1].is_number_unsigned())
@@ -206,6 +214,14 @@ SafeTensors SafeTensors::openDirectory(const std::string &dir) {
     fail("{}: no model.safetensors or model.safetensors.index.json", dir);
   }
   return st;
+}
+
+std::vector<std::string> SafeTensors::names() const {
+  std::vector<std::string> out;
+  for (const auto &[name, t] : tensors_)
+    out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 const TensorView *SafeTensors::find(const std::string &name) const {

@@ -32,6 +32,8 @@ public:
   static SafeTensors openFile(const std::string &path);
 
   const TensorView *find(const std::string &name) const;
+  /// Every tensor's name, sorted.
+  std::vector<std::string> names() const;
   /// The files, for messages.
   std::string describe() const;
 
