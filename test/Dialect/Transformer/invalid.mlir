@@ -599,3 +599,27 @@ func.func @arena_offsets(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %y = tfm.silu %x {tfm.arena_offsets = array<i64: 0, 64>} : tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// Sizes past llmc's limits (a hand-written step's products must fit in 64
+// bits): refused where the type appears.
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  // expected-error @+1 {{'tfm.weight' op has a tensor of type 'tensor<9223372036854775807x8xf32>' whose size is past llmc's limits (dimensions up to 2^32, 2^48 elements)}}
+  %e = tfm.weight "embed" : tensor<9223372036854775807x8xf32>
+  %h = tfm.embedding %e, %ids : (tensor<9223372036854775807x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %g = tfm.gather_last_tokens %h, %li : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  return %g, %kc, %vc : tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}
+
+// -----
+
+// 2^25 x 2^25 elements: each dimension is allowed, their product is not.
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x1x8xf32>, %vc: tensor<?x4x1x8xf32>) -> (tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>) attributes {tfm.step} {
+  // expected-error @+1 {{whose size is past llmc's limits}}
+  %w = tfm.weight "w" : tensor<33554432x33554432xf32>
+  %e = tfm.weight "embed" : tensor<16x8xf32>
+  %h = tfm.embedding %e, %ids : (tensor<16x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  %g = tfm.gather_last_tokens %h, %li : (tensor<?x8xf32>, tensor<?xi32>) -> tensor<?x8xf32>
+  return %g, %kc, %vc : tensor<?x8xf32>, tensor<?x4x1x8xf32>, tensor<?x4x1x8xf32>
+}

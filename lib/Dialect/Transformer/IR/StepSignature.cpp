@@ -78,6 +78,39 @@ LogicalResult StepSignature::verify(func::FuncOp func) {
       return fail("result #0 must be f32 logits tensor<?xVOCABxf32>");
   }
   unsigned firstCacheResult = logitsResult ? 1 : 0;
+  // Sizes from a hand-written .mlir are bounded like a config's: every
+  // product the passes form (bytes, offsets, loop bounds) fits in 64 bits.
+  constexpr int64_t kMaxDim = int64_t(1) << 32, kMaxElements = int64_t(1) << 48;
+  auto checkType = [&](Type t, Operation *at) -> LogicalResult {
+    auto ranked = dyn_cast<RankedTensorType>(t);
+    if (!ranked)
+      return success();
+    int64_t elems = 1;
+    for (int64_t d : ranked.getShape()) {
+      if (ShapedType::isDynamic(d))
+        continue;
+      if (d > kMaxDim || (d > 0 && elems > kMaxElements / d))
+        return (at ? at->emitOpError() : func.emitOpError())
+               << "has a tensor of type " << t
+               << " whose size is past llmc's limits (dimensions up to 2^32, "
+                  "2^48 elements)";
+      elems *= d;
+    }
+    return success();
+  };
+  for (Type t : fty.getInputs())
+    if (failed(checkType(t, nullptr)))
+      return failure();
+  if (!func.isExternal()) {
+    WalkResult walk = func.walk([&](Operation *op) {
+      for (Type t : op->getResultTypes())
+        if (failed(checkType(t, op)))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+  }
   int64_t blockSize = 0;
   for (unsigned i = kNumInputs; i < n; ++i) {
     auto ty = dyn_cast<RankedTensorType>(fty.getInput(i));
