@@ -4,6 +4,7 @@
 #include "runtime/support/MappedFile.h"
 #include "schema/ArtifactJson.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -53,11 +54,38 @@ void checkPlan(const Manifest &m, const std::string &path) {
       fail("{}: field 'kv.caches': every cache must be f32 with one block "
            "size",
            path);
-  for (const schema::WeightRecipe &w : m.weights)
-    if (w.offset % schema::kBufferAlignment != 0 ||
+  // Recipes: sizes that cannot overflow, inside the buffer, aligned, and
+  // not overlapping one another (each is written whole at load).
+  auto checkShape = [&](const schema::WeightRecipe &w) {
+    int64_t elems = 1;
+    for (int64_t d : w.shape)
+      if (d < 0 || d > (int64_t(1) << 32) ||
+          (d > 0 && elems > (int64_t(1) << 48) / d))
+        fail("{}: weight '{}': shape of more elements than any tensor can "
+             "hold",
+             path, w.name);
+      else
+        elems *= d;
+  };
+  std::vector<std::pair<int64_t, const schema::WeightRecipe *>> spans;
+  for (const schema::WeightRecipe &w : m.weights) {
+    checkShape(w);
+    for (const schema::WeightRecipe &p : w.parts)
+      checkShape(p);
+    if (w.offset < 0 || w.offset % schema::kBufferAlignment != 0 ||
         w.offset + w.bytes() > m.weightsBytes)
       fail("{}: weight '{}' lies outside weights.bytes or is unaligned", path,
            w.name);
+    spans.emplace_back(w.offset, &w);
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const auto &a, const auto &b) { return a.first < b.first; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    const schema::WeightRecipe &prev = *spans[i - 1].second;
+    if (prev.offset + prev.bytes() > spans[i].first)
+      fail("{}: weights '{}' and '{}' overlap in the weight buffer", path,
+           prev.name, spans[i].second->name);
+  }
   if (m.plan.empty())
     fail("{}: field 'plan': no launches", path);
   for (size_t i = 0; i < m.plan.size(); ++i) {

@@ -88,6 +88,18 @@ TEST(Artifact, RefusesUnknownKernelsAndEmptyWork) {
   EXPECT_EQ(planError(m),
             "m.json: weight 'table' lies outside weights.bytes or is "
             "unaligned");
+  // Overlapping recipes, and shapes whose element count would overflow.
+  m = test::tinyManifest();
+  m.weightsBytes = 4096;
+  m.weights.push_back(m.weights[0]);
+  m.weights.back().name = "copy";
+  EXPECT_EQ(planError(m),
+            "m.json: weights 'table' and 'copy' overlap in the weight buffer");
+  m.weights.back().offset = 1024;
+  EXPECT_EQ(planError(m), "");
+  m.weights.back().shape = {int64_t(1) << 40, int64_t(1) << 40};
+  EXPECT_EQ(planError(m), "m.json: weight 'copy': shape of more elements "
+                          "than any tensor can hold");
   m = test::tinyManifest();
   m.kvCaches[1].blockSize = 8;
   EXPECT_EQ(planError(m), "m.json: field 'kv.caches': every cache must be f32 "
