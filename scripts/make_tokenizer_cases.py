@@ -42,6 +42,7 @@ EXTRA = ["\ufb01ne \u00bd \u216b \uff21\uff22\uff23 \u2460 \u2122 x\u00b2",
          "cafe\u0301 \u212b \u1e9b\u0323 \u00c5ngstr\u00f6m",
          "\u00c0\u00c9\u00ce\u00d5\u00dc STRASSE Stra\u00dfe "
          "\u0391\u0392\u0393 \u03a9MEGA \u041a\u0418\u0420\u0418\u041b\u041b\u0418\u0426\u0410",
+         "\u0130stanbul \u0130I\u0131i \u03a3\u039f\u03a3 \u1e9e\u00df",
          "a" + " " * 3000 + "b", "ab" * 1500, "\n" * 500 + "end"]
 
 

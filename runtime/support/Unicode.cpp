@@ -52,6 +52,15 @@ std::string lowercaseUnicode(const std::string &s) {
       --left;
       continue;
     }
+    // Unicode's full lower-case mapping differs from the simple one for a
+    // single character: U+0130 (I with dot above) becomes i + U+0307, as
+    // Rust's char::to_lowercase (the reference library) gives.
+    if (cp == 0x130) {
+      out += "i\xcc\x87";
+      p += len;
+      left -= len;
+      continue;
+    }
     utf8proc_uint8_t buf[4];
     utf8proc_ssize_t m = utf8proc_encode_char(utf8proc_tolower(cp), buf);
     out.append(reinterpret_cast<const char *>(buf), static_cast<size_t>(m));

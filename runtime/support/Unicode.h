@@ -17,8 +17,9 @@ enum class UnicodeForm { NFC, NFD, NFKC, NFKD };
 /// returned unchanged (the tokenizer handles its bytes as they are).
 std::string normalizeUnicode(const std::string &s, UnicodeForm form);
 
-/// `s` with every code point mapped to lower case (Unicode's simple case
-/// mapping); invalid UTF-8 bytes are kept.
+/// `s` with every code point mapped to lower case, one at a time (Unicode's
+/// full mapping without context, as the reference tokenizers library);
+/// invalid UTF-8 bytes are kept.
 std::string lowercaseUnicode(const std::string &s);
 
 } // namespace llmc::rt
