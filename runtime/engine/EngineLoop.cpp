@@ -97,11 +97,13 @@ void EngineLoop::run() {
     }
     for (auto &[spec, stream] : adds) {
       std::weak_ptr<RequestStream> weak = stream;
+      // Events reach their streams after the step, once the metrics
+      // snapshot includes it: a client that has its response and asks
+      // for /metrics sees the blocks it freed.
       auto sink = [this, weak](const RequestEvent &e) {
         if (e.finished)
           ++ended_;
-        if (auto s = weak.lock())
-          s->push(e);
+        pending_.emplace_back(weak, e);
       };
       try {
         engine_.add(std::move(spec), sink);
@@ -131,6 +133,10 @@ void EngineLoop::run() {
       inFlight_ -= std::min(inFlight_, ended_);
       ended_ = 0;
     }
+    for (auto &[weak, event] : pending_)
+      if (auto stream = weak.lock())
+        stream->push(event);
+    pending_.clear();
     idle_.notify_all();
   }
 }

@@ -81,6 +81,9 @@ private:
   MetricsSnapshot metrics_;
   size_t inFlight_ = 0;
   size_t ended_ = 0; // requests ended this iteration (loop thread only)
+  /// This iteration's events, pushed after the metrics snapshot (loop
+  /// thread only).
+  std::vector<std::pair<std::weak_ptr<RequestStream>, RequestEvent>> pending_;
   bool accepting_ = true, stop_ = false, abortAll_ = false;
   std::thread thread_;
 };

@@ -93,6 +93,24 @@ TEST(EngineLoop, ManyClientThreadsGetTheirOwnResults) {
   EXPECT_EQ(m.kvBlocksFree, m.kvBlocksTotal);
 }
 
+TEST(EngineLoop, AClientWithItsResponseSeesItInTheMetrics) {
+  // The snapshot is taken before the step's events reach their streams,
+  // so once a request's last event is read, the metrics count it finished
+  // and its blocks free (the server test read /metrics right after its
+  // responses and saw blocks still in use when the loop thread lagged).
+  Rig rig(8, 32);
+  rig.device.stepDelay = 200us;
+  EngineLoop loop(*rig.engine);
+  for (int r = 0; r < 40; ++r) {
+    auto stream =
+        loop.submit(request("r" + std::to_string(r), {r % 8, 1, 2}, 1 + r % 4));
+    drain(*stream);
+    MetricsSnapshot m = loop.metrics();
+    ASSERT_EQ(m.requestsFinished, r + 1) << "request " << r;
+    ASSERT_EQ(m.kvBlocksFree, m.kvBlocksTotal) << "request " << r;
+  }
+}
+
 TEST(EngineLoop, CancelFreesTheBlocksAndBadRequestsFailAtSubmit) {
   Rig rig(8, 32);
   rig.device.stepDelay = 2ms; // 60 tokens take 120 ms: time to cancel
