@@ -326,8 +326,10 @@ void readLlamaFamily(FieldReader &r, const json::Object &root, StringRef path,
           cfg.slidingWindow[l] = *window;
       }
     } else {
+      // transformers' Qwen2Config defaults max_window_layers to 28: with
+      // fewer layers, none slides.
       int64_t from = cfg.arch == Architecture::Qwen2
-                         ? r.optInt("max_window_layers").value_or(0)
+                         ? r.optInt("max_window_layers").value_or(28)
                          : 0;
       if (from < 0)
         r.fail("max_window_layers",
