@@ -5,7 +5,7 @@
 # sanitizer report or timeout fails the run and leaves its input in
 # build-fuzz/crashes/.
 #
-#   scripts/fuzz.sh [--seconds 25] [target ...]   # safetensors tokenizer manifest openai
+#   scripts/fuzz.sh [--seconds 25] [target ...]   # safetensors tokenizer manifest openai jinja
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=25
@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     *) TARGETS+=("$1"); shift ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(safetensors tokenizer manifest openai)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(safetensors tokenizer manifest openai jinja)
 command -v clang++ >/dev/null ||
   { echo "fuzz.sh: needs clang++ with libFuzzer (apt install clang)" >&2; exit 1; }
 BUILD=build-fuzz

@@ -31,6 +31,13 @@ using Args = std::vector<Value>;
 using Kwargs = std::vector<std::pair<std::string, Value>>;
 using Fn = std::function<Value(Args &, Kwargs &)>;
 
+/// Limits on what a template (untrusted, shipped with the model) may make
+/// the renderer do.
+constexpr int kMaxDepth = 200;      // nesting in the source
+constexpr int kMaxEvalDepth = 1000; // nested evaluation while rendering
+constexpr int kMaxValueDepth = 100; // lists and dicts within each other
+constexpr uint64_t kMaxStringBytes = uint64_t(1) << 24;
+
 struct Value {
   enum class T { Undefined, None, Bool, Int, Float, Str, List, Dict, Func };
   T t = T::Undefined;
@@ -199,7 +206,27 @@ std::string floatRepr(double d) {
 std::string pyRepr(const Value &v);
 
 /// Python's str() of a value (what {{ }} prints).
+/// Counts how deep a value is being walked (printed, compared, dumped):
+/// a list that contains itself would otherwise recurse until the stack
+/// ends. Python prints such a list as [[...]]; a template that makes one
+/// is refused instead.
+struct ValueDepth {
+  ValueDepth() {
+    if (++depth() > kMaxValueDepth) {
+      --depth(); // no destructor runs for a constructor that throws
+      error("a value nested deeper than " + std::to_string(kMaxValueDepth) +
+            " levels (a list or dict that contains itself?)");
+    }
+  }
+  ~ValueDepth() { --depth(); }
+  static int &depth() {
+    static thread_local int d = 0;
+    return d;
+  }
+};
+
 std::string toStr(const Value &v) {
+  ValueDepth guard;
   switch (v.t) {
   case Value::T::Undefined:
     return "";
@@ -259,6 +286,7 @@ std::string pyRepr(const Value &v) {
 /// Python's json.dumps(v, ensure_ascii=False, indent=indent, sort_keys=sort).
 void toJson(const Value &v, std::string &out, int indent, int depth,
             bool sortKeys) {
+  ValueDepth guard;
   auto newline = [&](int d) {
     if (indent >= 0) {
       out += '\n';
@@ -396,6 +424,7 @@ Value fromJson(const nlohmann::ordered_json &j) {
 }
 
 bool equal(const Value &a, const Value &b) {
+  ValueDepth guard;
   if (a.isNumber() && b.isNumber() && a.t != Value::T::Bool &&
       b.t != Value::T::Bool)
     return a.number() == b.number();
@@ -717,6 +746,13 @@ private:
   }
 
   ExprP parseCond() {
+    if (++depth_ > kMaxDepth)
+      error("line " + std::to_string(line_) + ": an expression nested " +
+            "deeper than " + std::to_string(kMaxDepth) + " levels");
+    struct Up {
+      int &d;
+      ~Up() { --d; }
+    } up{depth_};
     ExprP e = parseOr();
     while (peekName("if")) {
       ++p_;
@@ -965,6 +1001,7 @@ private:
   std::vector<Tok> t_;
   size_t p_ = 0;
   int line_;
+  int depth_ = 0;
 };
 
 } // namespace
@@ -1122,12 +1159,23 @@ private:
   }
   static std::string rest(const Piece &p) {
     size_t a = p.s.find_first_not_of(" \t\n\r");
+    if (a == std::string::npos) // an empty {% %}
+      return "";
     size_t b = a + keyword(p).size();
     return p.s.substr(b);
   }
 
   /// Nodes up to (not including) a statement whose keyword is in `stops`.
   NodeP parseBody(const std::vector<std::string> &stops) {
+    if (++depth_ > kMaxDepth)
+      error("line " +
+            std::to_string(pos_ < pieces_.size() ? pieces_[pos_].line : 0) +
+            ": blocks nested deeper than " + std::to_string(kMaxDepth) +
+            " levels");
+    struct Up {
+      int &d;
+      ~Up() { --d; }
+    } up{depth_};
     auto seq = std::make_shared<Node>();
     seq->k = Node::K::Seq;
     while (pos_ < pieces_.size()) {
@@ -1273,6 +1321,7 @@ private:
 
   std::vector<Piece> pieces_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1287,6 +1336,7 @@ struct Env {
   std::vector<std::unordered_map<std::string, Value>> scopes;
   std::string out;
   LoopControl control;
+  int depth = 0; // nested evaluation and rendering (recursive macros)
 
   const Value *lookup(const std::string &name) const {
     for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
@@ -1682,13 +1732,24 @@ Value arith(const std::string &op, const Value &a, const Value &b) {
   bool ints = (a.t == Value::T::Int || a.t == Value::T::Bool) &&
               (b.t == Value::T::Int || b.t == Value::T::Bool);
   double x = a.number(), y = b.number();
-  int64_t p = static_cast<int64_t>(x), q = static_cast<int64_t>(y);
+  // Ints exactly (not through a double), and never past int64: Python's
+  // ints do not overflow, so a template that would is refused.
+  int64_t p = a.t == Value::T::Int ? a.i : (a.t == Value::T::Bool ? a.b : 0);
+  int64_t q = b.t == Value::T::Int ? b.i : (b.t == Value::T::Bool ? b.b : 0);
+  int64_t r = 0;
+  auto overflow = [&]() -> Value { error("integer overflow in '" + op + "'"); };
   if (op == "+")
-    return ints ? Value::integer(p + q) : Value::real(x + y);
+    return !ints                              ? Value::real(x + y)
+           : __builtin_add_overflow(p, q, &r) ? overflow()
+                                              : Value::integer(r);
   if (op == "-")
-    return ints ? Value::integer(p - q) : Value::real(x - y);
+    return !ints                              ? Value::real(x - y)
+           : __builtin_sub_overflow(p, q, &r) ? overflow()
+                                              : Value::integer(r);
   if (op == "*")
-    return ints ? Value::integer(p * q) : Value::real(x * y);
+    return !ints                              ? Value::real(x * y)
+           : __builtin_mul_overflow(p, q, &r) ? overflow()
+                                              : Value::integer(r);
   if (op == "/") {
     if (y == 0)
       error("division by zero");
@@ -1721,10 +1782,11 @@ Value arith(const std::string &op, const Value &a, const Value &b) {
   }
   if (op == "**") {
     if (ints && q >= 0) {
-      int64_t r = 1;
-      for (int64_t k = 0; k < q; ++k)
-        r *= p;
-      return Value::integer(r);
+      int64_t acc = 1;
+      for (int64_t k = 0; k < q && acc != 0; ++k)
+        if (__builtin_mul_overflow(acc, p, &acc))
+          return overflow();
+      return Value::integer(acc);
     }
     return Value::real(std::pow(x, y));
   }
@@ -1754,7 +1816,23 @@ bool contains(const Value &container, const Value &item) {
 Value applyFilter(const std::string &name, Value v, Args &a, Kwargs &kw,
                   Env &env);
 
+/// Counts one level of nested evaluation or rendering; a template that
+/// goes deeper (a macro calling itself forever) is refused, not left to
+/// overflow the stack.
+struct Deeper {
+  explicit Deeper(int &depth) : depth(depth) {
+    if (++depth > kMaxEvalDepth) {
+      --depth; // no destructor runs for a constructor that throws
+      error("the template nests or recurses deeper than " +
+            std::to_string(kMaxEvalDepth) + " levels");
+    }
+  }
+  ~Deeper() { --depth; }
+  int &depth;
+};
+
 Value eval(const Expr &e, Env &env) {
+  Deeper deeper(env.depth);
   switch (e.k) {
   case Expr::K::Literal:
     return e.literal;
@@ -1863,6 +1941,10 @@ Value eval(const Expr &e, Env &env) {
       }
     }
     if (op == "*" && a.t == Value::T::Str && b.t == Value::T::Int) {
+      if (b.i > 0 && a.s.size() > 0 &&
+          static_cast<uint64_t>(b.i) > kMaxStringBytes / a.s.size())
+        error("line " + std::to_string(e.line) + ": a string repeated past " +
+              std::to_string(kMaxStringBytes) + " bytes");
       std::string out;
       for (int64_t k = 0; k < b.i; ++k)
         out += a.s;
@@ -2227,6 +2309,10 @@ void assign(Env &env, const std::vector<std::string> &targets, Value v) {
 }
 
 void render(const Node &n, Env &env) {
+  Deeper deeper(env.depth);
+  if (env.out.size() > kMaxStringBytes)
+    error("the template's output passed " + std::to_string(kMaxStringBytes) +
+          " bytes");
   switch (n.k) {
   case Node::K::Seq:
     for (const auto &kid : n.kids) {
@@ -2410,8 +2496,17 @@ std::unordered_map<std::string, Value> builtins() {
 
 } // namespace
 
-Template::Template(const std::string &source)
-    : root_(Parser(split(source)).parseAll()) {}
+// A template comes with the model: whatever it does ends in rt::Error (a
+// library exception or a limit), never in a crash of the server.
+Template::Template(const std::string &source) {
+  try {
+    root_ = Parser(split(source)).parseAll();
+  } catch (const rt::Error &) {
+    throw;
+  } catch (const std::exception &e) {
+    rt::fail("the chat template cannot be parsed: {}", e.what());
+  }
+}
 
 Template::~Template() = default;
 
@@ -2422,7 +2517,13 @@ std::string Template::render(const nlohmann::ordered_json &context) const {
     for (auto it = context.begin(); it != context.end(); ++it)
       env.scopes.front()[it.key()] = fromJson(it.value());
   env.scopes.emplace_back();
-  jinja::render(*root_, env);
+  try {
+    jinja::render(*root_, env);
+  } catch (const rt::Error &) {
+    throw;
+  } catch (const std::exception &e) {
+    rt::fail("the chat template failed: {}", e.what());
+  }
   return env.out;
 }
 
