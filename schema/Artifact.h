@@ -300,6 +300,14 @@ struct Program {
   }
 };
 
+/// Bytes of one block summed over `caches`.
+inline int64_t bytesPerBlock(const std::vector<KvCache> &caches) {
+  int64_t n = 0;
+  for (const KvCache &c : caches)
+    n += c.bytesPerBlock();
+  return n;
+}
+
 /// What differs between the ranks of a parallel artifact: each rank's plan,
 /// its weights (shards) and its caches (its KV heads).
 struct RankPart {
@@ -377,12 +385,7 @@ struct Manifest {
   }
 
   /// Bytes of one block summed over every cache.
-  int64_t kvBytesPerBlock() const {
-    int64_t n = 0;
-    for (const KvCache &c : kvCaches)
-      n += c.bytesPerBlock();
-    return n;
-  }
+  int64_t kvBytesPerBlock() const { return bytesPerBlock(kvCaches); }
   int64_t kvBlockSize() const {
     return kvCaches.empty() ? 0 : kvCaches.front().blockSize;
   }

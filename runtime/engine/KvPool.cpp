@@ -25,10 +25,7 @@ KvPool sizeKvPool(const schema::Manifest &m, int64_t memoryAvailable,
   int64_t perBlock = m.kvBytesPerBlock();
   int64_t weights = m.weightsBytes, arena = m.arenaBytes;
   for (const schema::RankPart &p : m.ranks) {
-    int64_t b = 0;
-    for (const schema::KvCache &c : p.kvCaches)
-      b += c.bytesPerBlock();
-    perBlock = std::max(perBlock, b);
+    perBlock = std::max(perBlock, schema::bytesPerBlock(p.kvCaches));
     if (p.weightsBytes + p.arenaBytes > weights + arena) {
       weights = p.weightsBytes;
       arena = p.arenaBytes;

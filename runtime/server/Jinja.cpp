@@ -206,27 +206,34 @@ std::string floatRepr(double d) {
 std::string pyRepr(const Value &v);
 
 /// Python's str() of a value (what {{ }} prints).
-/// Counts how deep a value is being walked (printed, compared, dumped):
-/// a list that contains itself would otherwise recurse until the stack
-/// ends. Python prints such a list as [[...]]; a template that makes one
-/// is refused instead.
-struct ValueDepth {
-  ValueDepth() {
-    if (++depth() > kMaxValueDepth) {
-      --depth(); // no destructor runs for a constructor that throws
-      error("a value nested deeper than " + std::to_string(kMaxValueDepth) +
-            " levels (a list or dict that contains itself?)");
+/// One level of nesting counted in `depth`; past `max` the template is
+/// refused with `message()` instead of recursing until the stack ends.
+struct Nesting {
+  template <typename Message>
+  Nesting(int &depth, int max, Message message) : depth(depth) {
+    if (++depth > max) {
+      --depth; // no destructor runs for a constructor that throws
+      error(message());
     }
   }
-  ~ValueDepth() { --depth(); }
-  static int &depth() {
-    static thread_local int d = 0;
-    return d;
-  }
+  ~Nesting() { --depth; }
+  int &depth;
 };
 
+/// How deep a value is being walked (printed, compared, dumped): a list
+/// that contains itself would recurse forever. Python prints it as
+/// [[...]]; a template that makes one is refused instead.
+int &valueDepth() {
+  static thread_local int depth = 0;
+  return depth;
+}
+std::string tooDeepValue() {
+  return "a value nested deeper than " + std::to_string(kMaxValueDepth) +
+         " levels (a list or dict that contains itself?)";
+}
+
 std::string toStr(const Value &v) {
-  ValueDepth guard;
+  Nesting guard(valueDepth(), kMaxValueDepth, tooDeepValue);
   switch (v.t) {
   case Value::T::Undefined:
     return "";
@@ -286,7 +293,7 @@ std::string pyRepr(const Value &v) {
 /// Python's json.dumps(v, ensure_ascii=False, indent=indent, sort_keys=sort).
 void toJson(const Value &v, std::string &out, int indent, int depth,
             bool sortKeys) {
-  ValueDepth guard;
+  Nesting guard(valueDepth(), kMaxValueDepth, tooDeepValue);
   auto newline = [&](int d) {
     if (indent >= 0) {
       out += '\n';
@@ -424,7 +431,7 @@ Value fromJson(const nlohmann::ordered_json &j) {
 }
 
 bool equal(const Value &a, const Value &b) {
-  ValueDepth guard;
+  Nesting guard(valueDepth(), kMaxValueDepth, tooDeepValue);
   if (a.isNumber() && b.isNumber() && a.t != Value::T::Bool &&
       b.t != Value::T::Bool)
     return a.number() == b.number();
@@ -746,13 +753,11 @@ private:
   }
 
   ExprP parseCond() {
-    if (++depth_ > kMaxDepth)
-      error("line " + std::to_string(line_) + ": an expression nested " +
-            "deeper than " + std::to_string(kMaxDepth) + " levels");
-    struct Up {
-      int &d;
-      ~Up() { --d; }
-    } up{depth_};
+    Nesting nesting(depth_, kMaxDepth, [&] {
+      return "line " + std::to_string(line_) +
+             ": an expression nested deeper than " + std::to_string(kMaxDepth) +
+             " levels";
+    });
     ExprP e = parseOr();
     while (peekName("if")) {
       ++p_;
@@ -1167,15 +1172,12 @@ private:
 
   /// Nodes up to (not including) a statement whose keyword is in `stops`.
   NodeP parseBody(const std::vector<std::string> &stops) {
-    if (++depth_ > kMaxDepth)
-      error("line " +
-            std::to_string(pos_ < pieces_.size() ? pieces_[pos_].line : 0) +
-            ": blocks nested deeper than " + std::to_string(kMaxDepth) +
-            " levels");
-    struct Up {
-      int &d;
-      ~Up() { --d; }
-    } up{depth_};
+    Nesting nesting(depth_, kMaxDepth, [&] {
+      return "line " +
+             std::to_string(pos_ < pieces_.size() ? pieces_[pos_].line : 0) +
+             ": blocks nested deeper than " + std::to_string(kMaxDepth) +
+             " levels";
+    });
     auto seq = std::make_shared<Node>();
     seq->k = Node::K::Seq;
     while (pos_ < pieces_.size()) {
@@ -1816,23 +1818,14 @@ bool contains(const Value &container, const Value &item) {
 Value applyFilter(const std::string &name, Value v, Args &a, Kwargs &kw,
                   Env &env);
 
-/// Counts one level of nested evaluation or rendering; a template that
-/// goes deeper (a macro calling itself forever) is refused, not left to
-/// overflow the stack.
-struct Deeper {
-  explicit Deeper(int &depth) : depth(depth) {
-    if (++depth > kMaxEvalDepth) {
-      --depth; // no destructor runs for a constructor that throws
-      error("the template nests or recurses deeper than " +
-            std::to_string(kMaxEvalDepth) + " levels");
-    }
-  }
-  ~Deeper() { --depth; }
-  int &depth;
-};
+/// Nested evaluation and rendering (a macro calling itself forever).
+std::string tooDeepEval() {
+  return "the template nests or recurses deeper than " +
+         std::to_string(kMaxEvalDepth) + " levels";
+}
 
 Value eval(const Expr &e, Env &env) {
-  Deeper deeper(env.depth);
+  Nesting nesting(env.depth, kMaxEvalDepth, tooDeepEval);
   switch (e.k) {
   case Expr::K::Literal:
     return e.literal;
@@ -2309,7 +2302,7 @@ void assign(Env &env, const std::vector<std::string> &targets, Value v) {
 }
 
 void render(const Node &n, Env &env) {
-  Deeper deeper(env.depth);
+  Nesting nesting(env.depth, kMaxEvalDepth, tooDeepEval);
   if (env.out.size() > kMaxStringBytes)
     error("the template's output passed " + std::to_string(kMaxStringBytes) +
           " bytes");

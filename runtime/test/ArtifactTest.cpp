@@ -189,6 +189,29 @@ TEST(Artifact, RefusesWhatIsNotAnArtifact) {
             std::string::npos);
 }
 
+TEST(Artifact, AProgramMustNameItsManifest) {
+  std::string dir = writeArtifact("binding.llmc", test::tinyManifest(), "x");
+  rt::Artifact artifact(dir);
+  auto bindingError = [&](const std::string &digest) {
+    try {
+      artifact.checkBinding(digest);
+    } catch (const rt::Error &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(bindingError(artifact.bindingDigest()), "");
+  // A program of an llmc before format 5 names none: recompile.
+  EXPECT_NE(bindingError("").find("names no manifest (built by an older "
+                                  "llmc); recompile the model with this llmc"),
+            std::string::npos);
+  EXPECT_NE(bindingError("0123456789abcdef")
+                .find("the program was built for manifest 0123456789abcdef "
+                      "and this one is " +
+                      artifact.bindingDigest()),
+            std::string::npos);
+}
+
 TEST(Artifact, TheCpuDeviceChecksTheKernelAbi) {
   // The loader reads any kernel ABI; the device that calls the kernels
   // refuses one it does not speak, before loading the library.
