@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/: clang, ASan + UBSan, the runtime
-# only) in build-fuzz and runs each for --seconds, from the seeds in
+# Builds the libFuzzer targets (fuzz/: clang, ASan + UBSan on llmc's own
+# code; the packaged LLVM/MLIR the config target links are not instrumented)
+# in build-fuzz and runs each for --seconds, from the seeds in
 # fuzz/corpus/<target> plus the shared tiny models' files. A crash, leak,
 # sanitizer report or timeout fails the run and leaves its input in
 # build-fuzz/crashes/.
 #
-#   scripts/fuzz.sh [--seconds 25] [target ...]   # safetensors tokenizer manifest openai jinja
+#   scripts/fuzz.sh [--seconds 25] [target ...]   # safetensors tokenizer manifest openai jinja config
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=25
@@ -17,19 +18,20 @@ while [ $# -gt 0 ]; do
     *) TARGETS+=("$1"); shift ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(safetensors tokenizer manifest openai jinja)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(safetensors tokenizer manifest openai jinja config)
 command -v clang++ >/dev/null ||
   { echo "fuzz.sh: needs clang++ with libFuzzer (apt install clang)" >&2; exit 1; }
 BUILD=build-fuzz
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DLLMC_BUILD_COMPILER=OFF -DLLMC_BUILD_TESTS=OFF -DLLMC_FUZZ=ON >/dev/null
+  -DLLMC_BUILD_COMPILER=ON -DLLMC_BUILD_TESTS=OFF -DLLMC_FUZZ=ON \
+  -DLLMC_ENABLE_CUDA=OFF >/dev/null
 if ! out=$(ninja -C "$BUILD" $(printf 'fuzz-%s ' "${TARGETS[@]}") 2>&1); then
   echo "$out" | grep -E "error|FAILED" -A3 >&2
   exit 1
 fi
 mkdir -p "$BUILD/crashes"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allow_user_poisoning=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 for t in "${TARGETS[@]}"; do
@@ -43,11 +45,14 @@ for t in "${TARGETS[@]}"; do
         head -c 65536 "$m/model.safetensors" > "$seeds/$n" ;;
       tokenizer) [ -f "$m/tokenizer.json" ] &&
         { printf '\001'; head -c 60000 "$m/tokenizer.json"; } > "$seeds/$n" ;;
+      config) cp "$m/config.json" "$seeds/$n" ;;
     esac || true
   done
+  dict=()
+  [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   echo "fuzz.sh: $t for ${SECS} s"
   if ! "$BUILD/bin/fuzz-$t" -max_total_time="$SECS" -timeout=20 \
-      -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1 \
+      -rss_limit_mb=2560 -max_len=65536 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$BUILD/crashes/$t-" "$corpus" "$seeds" \
       > "$BUILD/fuzz-$t.log" 2>&1; then
     echo "fuzz.sh: $t FAILED (input in $BUILD/crashes/):" >&2

@@ -37,7 +37,8 @@ struct AttentionLowering : KernelPattern<tfm::AttentionOp> {
       return std::make_pair(block, off);
     };
     auto score = [&](Value t, Value h, Value kvh, Value seq, Value j) {
-      auto [block, off] = keySlot(seq, j);
+      std::pair<Value, Value> slot = keySlot(seq, j);
+      Value block = slot.first, off = slot.second;
       Value dot =
           b.reduce(b.idx(0), b.idx(headDim), b.f32(0), [&](Value d, Value acc) {
             return b.dotStep(acc, b.load(q, {t, h, d}),
@@ -71,7 +72,8 @@ struct AttentionLowering : KernelPattern<tfm::AttentionOp> {
           Value sum = b.reduce(start, last, b.f32(0), [&](Value j, Value acc) {
             Value e = math::ExpOp::create(ob, loc,
                                           b.sub(score(t, h, kvh, seq, j), m));
-            auto [block, off] = keySlot(seq, j);
+            std::pair<Value, Value> slot = keySlot(seq, j);
+            Value block = slot.first, off = slot.second;
             b.loop(b.idx(0), b.idx(headDim), [&](Value d) {
               Value v = b.load(vc, {block, off, kvh, d});
               b.store(b.add(b.load(out, {t, h, d}), b.mul(e, v)), out,

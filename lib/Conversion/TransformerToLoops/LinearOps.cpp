@@ -64,7 +64,7 @@ struct LinearLowering : KernelPattern<tfm::LinearOp> {
       }
       for (auto [c, n] : llvm::enumerate(ns)) {
         for (auto [i, m] : llvm::enumerate(ms)) {
-          auto dotOf = [&](size_t which) {
+          auto dotOf = [&, c = c, i = i](size_t which) {
             size_t r = c * perChannel + which;
             Value acc = forOp.getResult(r * ms.size() + i);
             return bias ? b.add(acc, b.load(bias, {rows[r]})) : acc;

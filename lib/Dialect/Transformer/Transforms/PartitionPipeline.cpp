@@ -140,8 +140,9 @@ LogicalResult Partitioner::run() {
     for (Value r : op->getResults())
       if (dependent.contains(r) && lastUse.lookup(r) > static_cast<int64_t>(i))
         live.insert(r);
-    live.remove_if(
-        [&](Value v) { return lastUse.lookup(v) <= static_cast<int64_t>(i); });
+    live.remove_if([&, i = i](Value v) {
+      return lastUse.lookup(v) <= static_cast<int64_t>(i);
+    });
     if (live.size() != 1)
       continue;
     auto ty = dyn_cast<RankedTensorType>(live.front().getType());

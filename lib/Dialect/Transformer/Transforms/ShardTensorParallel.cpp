@@ -332,7 +332,7 @@ LogicalResult Sharder::rewriteLinear(tfm::LinearOp l) {
         if (failed(p))
           return failure();
         Part whole{k * p->count, static_cast<int64_t>(j) * p->count + p->index};
-        auto partName = [&](Value v) {
+        auto partName = [&, j = j](Value v) {
           auto op = v.getDefiningOp<tfm::WeightOp>();
           return op ? (op.getName() + ".part" + Twine(j)).str() : std::string();
         };
