@@ -26,7 +26,7 @@ inline constexpr std::string_view kFormat = "llmc-artifact";
 /// Version 3: the cuda target (arch, cubins, threads per launch); version 2
 /// (kernels + launch plan, cpu only) is read too. Version 1 was one step
 /// function.
-inline constexpr int64_t kFormatVersion = 5;
+inline constexpr int64_t kFormatVersion = 6;
 /// How a cuda artifact's PTX names its manifest's binding digest: a last
 /// line of this text and the digest. (A cpu artifact's library exports it
 /// as the string llmc_manifest_digest.)
@@ -55,7 +55,7 @@ inline int64_t alignUp(int64_t bytes) {
 //===----------------------------------------------------------------------===//
 
 enum class Target { Cpu, Cuda };
-enum class DType { F32, I32 };
+enum class DType { F32, I32, BF16, F16 };
 /// The step's inputs, in the order of the step function's operands.
 enum class StepInput {
   TokenIds,
@@ -85,7 +85,8 @@ template <> struct EnumNames<Target> {
   static constexpr std::string_view what = "target";
 };
 template <> struct EnumNames<DType> {
-  static constexpr std::array<std::string_view, 2> names = {"f32", "i32"};
+  static constexpr std::array<std::string_view, 4> names = {"f32", "i32",
+                                                            "bf16", "f16"};
   static constexpr std::string_view what = "dtype";
 };
 template <> struct EnumNames<StepInput> {
@@ -130,6 +131,9 @@ inline int64_t dtypeBytes(DType t) {
   case DType::F32:
   case DType::I32:
     return 4;
+  case DType::BF16:
+  case DType::F16:
+    return 2;
   }
   return 0;
 }

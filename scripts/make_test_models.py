@@ -96,6 +96,21 @@ MODELS = {
                     n_inner=80, n_positions=256, activation_function="gelu",
                     scale_attn_by_inverse_layer_idx=True, eos_token_id=0,
                     bos_token_id=0, initializer_range=0.2)),
+    # fp32 checkpoints whose goldens come from the weights rounded to bf16
+    # / f16 (`round`): what llmc --weight-dtype bf16 / f16 must compute
+    # when it narrows the checkpoint at load (round to nearest even).
+    # Llama: merged QKV and gate/up recipes; GPT-2: transposed Conv1D
+    # weights and the tied embedding / LM head.
+    "llama-f32-as-bf16": dict(
+        arch="llama", dtype=torch.float32, round=torch.bfloat16,
+        llmc_args=["--weight-dtype=bf16"],
+        config=llama_base(num_attention_heads=4, num_key_value_heads=1)),
+    "gpt2-f32-as-f16": dict(
+        arch="gpt2", dtype=torch.float32, round=torch.float16,
+        llmc_args=["--weight-dtype=f16"],
+        config=dict(vocab_size=512, n_embd=64, n_layer=2, n_head=4,
+                    n_positions=256, eos_token_id=0, bos_token_id=0,
+                    initializer_range=0.2)),
 }
 
 
@@ -110,12 +125,15 @@ def make_model(spec):
         cfg = transformers.GPT2Config(**spec["config"])
         model = transformers.GPT2LMHeadModel(cfg)
     model.eval()
-    # Round the weights to the storage dtype, so that the fp32 goldens use
-    # exactly the values the checkpoint holds.
+    return model
+
+
+def round_weights(model, dtype):
+    """Rounds the weights to `dtype`, so that the fp32 goldens use exactly
+    the values the checkpoint holds (or llmc narrows it to)."""
     with torch.no_grad():
         for p in model.parameters():
-            p.copy_(p.to(spec["dtype"]).to(torch.float32))
-    return model
+            p.copy_(p.to(dtype).to(torch.float32))
 
 
 def to_legacy_config(path):
@@ -179,9 +197,12 @@ def main():
         if out.exists():
             shutil.rmtree(out)
         model = make_model(spec)
+        round_weights(model, spec["dtype"])
         # Module.to() converts in place, buffers (rope inv_freq) included:
         # save a copy so the golden model keeps its fp32 buffers.
         save = copy.deepcopy(model).to(spec["dtype"])
+        if "round" in spec:
+            round_weights(model, spec["round"])
         kw = {"max_shard_size": spec["shard"]} if "shard" in spec else {}
         save.save_pretrained(out, **kw)
         if spec.get("legacy_config"):
@@ -189,6 +210,10 @@ def main():
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(tok_dir / f, out / f)
         n = write_goldens(model, tokenizer, out, rng)
+        if "llmc_args" in spec:
+            # The flags the goldens assume (test/e2e/parity.py adds them).
+            (out / "golden" / "llmc_args.json").write_text(
+                json.dumps(spec["llmc_args"]) + "\n")
         print(f"{name}: {n} prompts -> {out}")
 
 

@@ -29,9 +29,14 @@ llvm::Expected<schema::DType> dtypeOf(Type t) {
     return schema::DType::F32;
   if (t.isInteger(32))
     return schema::DType::I32;
+  if (t.isBF16())
+    return schema::DType::BF16;
+  if (t.isF16())
+    return schema::DType::F16;
   std::string s;
   llvm::raw_string_ostream(s) << t;
-  return error("element type " + s + " has no artifact dtype (f32, i32)");
+  return error("element type " + s +
+               " has no artifact dtype (f32, i32, bf16, f16)");
 }
 
 llvm::Expected<schema::WeightRecipe> recipeOf(tfm::WeightRecipeAttr r,

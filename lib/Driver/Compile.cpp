@@ -148,6 +148,9 @@ Error compile(const CompileOptions &opts) {
         "llmc's limits are {3}, 4096 and {4}",
         opts.maxBatchTokens, opts.kvBlockSize, opts.maxSeqLen, kMaxBatchTokens,
         kMaxSeqLen));
+  if (!llvm::is_contained({"auto", "f32", "bf16", "f16"}, opts.weightDType))
+    return inputError("--weight-dtype " + opts.weightDType +
+                      ": expected auto, f32, bf16 or f16");
   if (opts.tp > 1024 || opts.pp > 1024)
     return inputError(llvm::formatv("--tp {0} --pp {1}: at most 1024 each",
                                     opts.tp, opts.pp));
@@ -264,11 +267,13 @@ Error compile(const CompileOptions &opts) {
   };
   CUDAPipelineOptions cudaPipeline;
   cudaPipeline.fuse = opts.fuse;
+  cudaPipeline.weightDType = opts.weightDType;
   cudaPipeline.arch = opts.arch;
   cudaPipeline.maxTokens = opts.maxBatchTokens;
   cudaPipeline.threads = opts.cudaThreads;
   CPUPipelineOptions cpuPipeline;
   cpuPipeline.fuse = opts.fuse;
+  cpuPipeline.weightDType = opts.weightDType;
   cpuPipeline.cpu = opts.cpu;
   cpuPipeline.maxTokens = opts.maxBatchTokens;
   auto addPlan = [&](PassManager &pm) {

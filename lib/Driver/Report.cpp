@@ -59,16 +59,34 @@ int64_t bytesOf(Operation *op) {
   int64_t bytes = 0;
   auto add = [&](Value v) {
     auto ty = cast<ShapedType>(v.getType());
+    int64_t elem = (ty.getElementTypeBitWidth() + 7) / 8;
     if (isCache(v)) // one token's slot of the cache
-      bytes += 4 * ty.getDimSize(2) * ty.getDimSize(3);
+      bytes += elem * ty.getDimSize(2) * ty.getDimSize(3);
     else
-      bytes += 4 * tfm::tokenElements(v);
+      bytes += elem * tfm::tokenElements(v);
   };
   for (Value v : op->getOperands())
     add(v);
   for (Value v : op->getResults())
     add(v);
   return bytes;
+}
+
+/// How the kernel's matrix weight is stored (f32, bf16, f16), or "" for a
+/// kernel without one.
+std::string weightFormatOf(Operation *op) {
+  Value w;
+  if (auto l = dyn_cast<tfm::LinearOp>(op))
+    w = l.getWeight();
+  else if (auto q = dyn_cast<tfm::QKVRopeCacheOp>(op))
+    w = q.getWeight();
+  else if (auto e = dyn_cast<tfm::EmbeddingOp>(op))
+    w = e.getTable();
+  if (!w)
+    return "";
+  std::string s;
+  llvm::raw_string_ostream(s) << cast<ShapedType>(w.getType()).getElementType();
+  return s;
 }
 
 /// The one tfm op a kernel holds (before it is lowered).
@@ -144,6 +162,8 @@ llvm::json::Object buildReport(ModuleOp module) {
         entry["config"] = configOf(op);
         entry["bytes_moved"] = bytesOf(op);
         entry["flops"] = tfm::flopsPerToken(op);
+        if (std::string f = weightFormatOf(op); !f.empty())
+          entry["weight_format"] = f;
       }
       entry["ops"] = std::move(ops);
       kernels.push_back(std::move(entry));
@@ -183,8 +203,9 @@ void addPtxasInfo(llvm::json::Object &report, const CUDABinary &binary) {
 
 void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os) {
   os << llvm::formatv(
-      "{0,4}  {1,-5}  {2,-20}  {3,-42}  {4,-15}  {5,12}  {6,12}\n", "#",
-      "layer", "kernel", "fuses", "parallel", "flops/token", "bytes/token");
+      "{0,4}  {1,-5}  {2,-20}  {3,-42}  {4,-15}  {5,-7}  {6,12}  {7,12}\n", "#",
+      "layer", "kernel", "fuses", "parallel", "weights", "flops/token",
+      "bytes/token");
   const llvm::json::Array *kernels = report.getArray("kernels");
   for (size_t i = 0; kernels && i < kernels->size(); ++i) {
     const llvm::json::Object *k = (*kernels)[i].getAsObject();
@@ -197,9 +218,12 @@ void printKernels(const llvm::json::Object &report, llvm::raw_ostream &os) {
     if (const llvm::json::Object *c = k->getObject("config"))
       if (auto p = c->getString("parallel"))
         parallel = p->str();
+    std::string format = k->getString("weight_format")
+                             ? k->getString("weight_format")->str()
+                             : "-";
     os << llvm::formatv(
-        "{0,4}  {1,-5}  {2,-20}  {3,-42}  {4,-15}  {5,12}  {6,12}\n", i, layer,
-        *k->getString("kernel"), ops, parallel,
+        "{0,4}  {1,-5}  {2,-20}  {3,-42}  {4,-15}  {5,-7}  {6,12}  {7,12}\n", i,
+        layer, *k->getString("kernel"), ops, parallel, format,
         k->getInteger("flops").value_or(0),
         k->getInteger("bytes_moved").value_or(0));
   }

@@ -70,8 +70,15 @@ void checkPlan(const Manifest &m, const std::string &path) {
   std::vector<std::pair<int64_t, const schema::WeightRecipe *>> spans;
   for (const schema::WeightRecipe &w : m.weights) {
     checkShape(w);
-    for (const schema::WeightRecipe &p : w.parts)
+    if (w.dtype == schema::DType::I32)
+      fail("{}: weight '{}': dtype i32 is not a weight type (f32, bf16, f16)",
+           path, w.name);
+    for (const schema::WeightRecipe &p : w.parts) {
       checkShape(p);
+      if (p.dtype != w.dtype)
+        fail("{}: weight '{}': part '{}' is {} but the weight is {}", path,
+             w.name, p.name, schema::nameOf(p.dtype), schema::nameOf(w.dtype));
+    }
     if (w.offset < 0 || w.offset % schema::kBufferAlignment != 0 ||
         w.offset + w.bytes() > m.weightsBytes)
       fail("{}: weight '{}' lies outside weights.bytes or is unaligned", path,

@@ -172,7 +172,7 @@ TEST(ArtifactSchema, NamesTheBrokenField) {
   EXPECT_EQ(
       readError(edited([](auto &j) { j["format_version"] = 1; })),
       "m.json: field 'format_version': artifact format 1 but this llm-run "
-      "reads formats 2 to 5; recompile the model with a matching llmc");
+      "reads formats 2 to 6; recompile the model with a matching llmc");
   EXPECT_EQ(readError(edited([](auto &j) { j["target"] = "tpu"; })),
             "m.json: field 'target': unknown target 'tpu'");
   EXPECT_EQ(

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstring>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +64,68 @@ TEST(SafeTensors, HalfPrecisionWidening) {
   EXPECT_EQ(llmc::rt::loadAsFloat("F16", one), 1.0f);
   EXPECT_EQ(llmc::rt::loadAsFloat("F16", negTwo), -2.0f);
   EXPECT_FLOAT_EQ(llmc::rt::loadAsFloat("F16", tiny), 5.9604645e-8f);
+}
+
+float bitsToFloat(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+/// Narrowing as IEEE round-to-nearest-even, checked by its definition over
+/// every value of the narrow type: each value round-trips; the midpoint of
+/// two neighbours goes to the one with an even last bit, and a hair either
+/// side of it to the nearer one. `widen(h)` is exact; midpoints of
+/// neighbours are floats exactly (11 and 8 bits of precision < 24).
+template <typename Widen, typename Narrow>
+void checkRoundToNearestEven(Widen widen, Narrow narrow, uint16_t maxFinite) {
+  for (uint32_t sign : {0u, 0x8000u}) {
+    for (uint32_t m = 0; m <= maxFinite; ++m) {
+      uint16_t h = static_cast<uint16_t>(sign | m);
+      float v = widen(h);
+      ASSERT_EQ(narrow(v), h) << "value " << v;
+      if (m == maxFinite)
+        break;
+      uint16_t next = static_cast<uint16_t>(h + 1);
+      float mid = static_cast<float>(
+          (static_cast<double>(v) + static_cast<double>(widen(next))) / 2);
+      uint16_t even = (h & 1) ? next : h;
+      ASSERT_EQ(narrow(mid), even) << "midpoint " << mid;
+      float below = std::nextafter(mid, v),
+            above = std::nextafter(mid, 2 * mid);
+      if (m == 0 && sign)
+        above = std::nextafter(mid, -1.0f);
+      ASSERT_EQ(narrow(below), h) << "below " << mid;
+      ASSERT_EQ(narrow(above), next) << "above " << mid;
+    }
+  }
+}
+
+TEST(SafeTensors, NarrowingToHalfRoundsToNearestEven) {
+  checkRoundToNearestEven(llmc::rt::halfToFloat, llmc::rt::floatToHalf, 0x7bff);
+  // Past the largest half (65504): up to the midpoint with infinity
+  // (65520, exclusive) it rounds down, from there to infinity.
+  EXPECT_EQ(llmc::rt::floatToHalf(65519.99f), 0x7bff);
+  EXPECT_EQ(llmc::rt::floatToHalf(65520.0f), 0x7c00);
+  EXPECT_EQ(llmc::rt::floatToHalf(-1e30f), 0xfc00);
+  EXPECT_EQ(llmc::rt::floatToHalf(bitsToFloat(0x7f800000)), 0x7c00);
+  uint16_t nan = llmc::rt::floatToHalf(std::nanf(""));
+  EXPECT_EQ(nan & 0x7c00, 0x7c00);
+  EXPECT_NE(nan & 0x3ff, 0);
+  // Below half the smallest subnormal (2^-25): zero, sign kept.
+  EXPECT_EQ(llmc::rt::floatToHalf(1e-9f), 0);
+  EXPECT_EQ(llmc::rt::floatToHalf(-1e-9f), 0x8000);
+}
+
+TEST(SafeTensors, NarrowingToBFloat16RoundsToNearestEven) {
+  auto widen = [](uint16_t h) {
+    return bitsToFloat(static_cast<uint32_t>(h) << 16);
+  };
+  checkRoundToNearestEven(widen, llmc::rt::floatToBFloat16, 0x7f7f);
+  EXPECT_EQ(llmc::rt::floatToBFloat16(bitsToFloat(0x7f7fffff)), 0x7f80);
+  uint16_t nan = llmc::rt::floatToBFloat16(bitsToFloat(0x7f800001));
+  EXPECT_EQ(nan & 0x7f80, 0x7f80);
+  EXPECT_NE(nan & 0x7f, 0);
 }
 
 TEST(SafeTensors, TruncatedHeader) {

@@ -93,9 +93,8 @@ TEST(WeightBinder, PacksTransposesAndWidens) {
   EXPECT_EQ(packed(buf, m.weights[4].offset, 2), (std::vector<float>{0.5, 3}));
 }
 
-TEST(WeightBinder, StacksConcatParts) {
-  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
-  // "a" as is, then the first row of "a" (a shard of a part).
+/// A concat: "a" as is, then the first row of "a" (a shard of a part).
+WeightRecipe aThenItsFirstRow() {
   WeightRecipe firstRow = recipe("a", {1, 3});
   firstRow.shard = schema::Shard{0, 0, 2};
   WeightRecipe c;
@@ -103,6 +102,12 @@ TEST(WeightBinder, StacksConcatParts) {
   c.transform = WeightTransform::Concat;
   c.shape = {3, 3};
   c.parts = {recipe("a", {2, 3}), firstRow};
+  return c;
+}
+
+TEST(WeightBinder, StacksConcatParts) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  WeightRecipe c = aThenItsFirstRow();
   schema::Manifest m = manifestOf({c});
   rt::AlignedBuffer buf = rt::bindWeights(m, st);
   EXPECT_EQ(packed(buf, 0, 9), (std::vector<float>{0, 1, 2, 3, 4, 5, 0, 1, 2}));
@@ -124,6 +129,62 @@ TEST(WeightBinder, TakesShards) {
   EXPECT_EQ(packed(buf, m.weights[0].offset, 3), (std::vector<float>{3, 4, 5}));
   EXPECT_EQ(packed(buf, m.weights[1].offset, 3), (std::vector<float>{0, 1, 2}));
   EXPECT_EQ(packed(buf, m.weights[2].offset, 2), (std::vector<float>{12, 13}));
+}
+
+template <typename T>
+std::vector<T> packedAs(const rt::AlignedBuffer &buf, int64_t offset,
+                        int64_t n) {
+  std::vector<T> out(n);
+  std::memcpy(out.data(), buf.data() + offset, n * sizeof(T));
+  return out;
+}
+
+WeightRecipe narrow(WeightRecipe r, schema::DType d) {
+  r.dtype = d;
+  for (WeightRecipe &p : r.parts)
+    p.dtype = d;
+  return r;
+}
+
+TEST(WeightBinder, NarrowsToBF16AndF16) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  using schema::DType;
+  // F32 rounded (1 + 2^-8 + 2^-9 is past bf16's midpoint: it rounds up),
+  // transposed; F16 and BF16 copied or converted.
+  schema::Manifest m = manifestOf(
+      {narrow(recipe("a", {3, 2}, WeightTransform::Transpose), DType::BF16),
+       narrow(recipe("a", {2, 3}), DType::F16),
+       narrow(recipe("h", {2}), DType::F16),
+       narrow(recipe("g", {2}), DType::BF16),
+       narrow(recipe("h", {2}), DType::BF16),
+       narrow(recipe("g", {2}), DType::F16)});
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  // a = 0..5 transposed: 0 3 1 4 2 5 in bf16 bits.
+  EXPECT_EQ(
+      packedAs<uint16_t>(buf, m.weights[0].offset, 6),
+      (std::vector<uint16_t>{0x0000, 0x4040, 0x3f80, 0x4080, 0x4000, 0x40a0}));
+  EXPECT_EQ(
+      packedAs<uint16_t>(buf, m.weights[1].offset, 6),
+      (std::vector<uint16_t>{0x0000, 0x3c00, 0x4000, 0x4200, 0x4400, 0x4500}));
+  EXPECT_EQ(packedAs<uint16_t>(buf, m.weights[2].offset, 2),
+            (std::vector<uint16_t>{0x3c00, 0xc000}));
+  EXPECT_EQ(packedAs<uint16_t>(buf, m.weights[3].offset, 2),
+            (std::vector<uint16_t>{0x3f00, 0x4040}));
+  EXPECT_EQ(packedAs<uint16_t>(buf, m.weights[4].offset, 2),
+            (std::vector<uint16_t>{0x3f80, 0xc000}));
+  EXPECT_EQ(packedAs<uint16_t>(buf, m.weights[5].offset, 2),
+            (std::vector<uint16_t>{0x3800, 0x4200}));
+}
+
+TEST(WeightBinder, NarrowsConcatPartsAtTheirBf16Offsets) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  WeightRecipe c = aThenItsFirstRow();
+  schema::Manifest m = manifestOf({narrow(c, schema::DType::BF16)});
+  EXPECT_EQ(m.weights[0].bytes(), 18);
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  EXPECT_EQ(packedAs<uint16_t>(buf, 0, 9),
+            (std::vector<uint16_t>{0x0000, 0x3f80, 0x4000, 0x4040, 0x4080,
+                                   0x40a0, 0x0000, 0x3f80, 0x4000}));
 }
 
 std::string bindError(std::vector<WeightRecipe> recipes) {

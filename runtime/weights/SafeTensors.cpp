@@ -52,6 +52,42 @@ float halfToFloat(uint16_t h) {
   return f;
 }
 
+uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, abs = x & 0x7fffffff;
+  if (abs > 0x7f800000) // NaN: quiet, with the top payload bits
+    return static_cast<uint16_t>(sign | 0x7e00 | ((abs >> 13) & 0x3ff));
+  if (abs >= 0x477ff000) // 65520 and up (and infinity) round to infinity
+    return static_cast<uint16_t>(sign | 0x7c00);
+  if (abs < 0x33000000) // below 2^-25: zero (2^-25 itself ties to even 0)
+    return static_cast<uint16_t>(sign);
+  uint32_t half, rem, mid;
+  if (abs < 0x38800000) { // a half subnormal: m * 2^-24
+    uint32_t shift = 126 - (abs >> 23);
+    uint32_t m = (abs & 0x7fffff) | 0x800000;
+    half = m >> shift;
+    rem = m & ((1u << shift) - 1);
+    mid = 1u << (shift - 1);
+  } else { // rebias the exponent from 127 to 15
+    half = (abs - 0x38000000) >> 13;
+    rem = abs & 0x1fff;
+    mid = 0x1000;
+  }
+  if (rem > mid || (rem == mid && (half & 1)))
+    ++half; // a carry into the exponent is the right next value
+  return static_cast<uint16_t>(sign | half);
+}
+
+uint16_t floatToBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000)
+    return static_cast<uint16_t>((x >> 16) | 0x40);
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
+
 float loadAsFloat(const std::string &dtype, const uint8_t *p) {
   if (dtype == "F32") {
     float f;

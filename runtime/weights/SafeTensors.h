@@ -55,6 +55,11 @@ size_t dtypeSize(const std::string &dtype);
 float loadAsFloat(const std::string &dtype, const uint8_t *p);
 /// IEEE half (binary16 bits) to float.
 float halfToFloat(uint16_t h);
+/// Float to IEEE half, rounded to nearest even (overflow to infinity, NaN
+/// kept a NaN).
+uint16_t floatToHalf(float f);
+/// Float to bfloat16, rounded to nearest even (NaN kept a NaN).
+uint16_t floatToBFloat16(float f);
 
 } // namespace llmc::rt
 

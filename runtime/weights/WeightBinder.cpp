@@ -22,6 +22,7 @@
 
 namespace llmc::rt {
 
+using schema::DType;
 using schema::WeightRecipe;
 using schema::WeightTransform;
 
@@ -39,33 +40,67 @@ struct Job {
   std::vector<int64_t> shardOffset; // per packed dimension
 };
 
-void convert(Src dtype, const uint8_t *src, float *dst, int64_t n) {
-  switch (dtype) {
-  case Src::F32:
-    std::memcpy(dst, src, static_cast<size_t>(n) * 4);
+float element(Src dtype, const uint8_t *p) {
+  if (dtype == Src::F32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  if (dtype == Src::F16)
+    return halfToFloat(h);
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// Element `i` of a packed tensor of type `out` set to `v` (rounded to
+/// nearest even when narrowed).
+void put(DType out, uint8_t *dst, int64_t i, float v) {
+  switch (out) {
+  case DType::BF16: {
+    uint16_t h = floatToBFloat16(v);
+    std::memcpy(dst + 2 * i, &h, 2);
     return;
-  case Src::BF16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      uint32_t bits = static_cast<uint32_t>(h) << 16;
-      std::memcpy(dst + i, &bits, 4);
-    }
+  }
+  case DType::F16: {
+    uint16_t h = floatToHalf(v);
+    std::memcpy(dst + 2 * i, &h, 2);
     return;
-  case Src::F16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      dst[i] = halfToFloat(h);
-    }
+  }
+  default:
+    std::memcpy(dst + 4 * i, &v, 4);
     return;
   }
 }
 
-float element(Src dtype, const uint8_t *p) {
-  float f;
-  convert(dtype, p, &f, 1);
-  return f;
+bool sameType(Src in, DType out) {
+  return (in == Src::F32 && out == DType::F32) ||
+         (in == Src::BF16 && out == DType::BF16) ||
+         (in == Src::F16 && out == DType::F16);
+}
+
+/// `n` contiguous elements: copied when the types agree, else converted.
+void convert(Src in, const uint8_t *src, DType out, uint8_t *dst, int64_t n) {
+  if (sameType(in, out)) {
+    std::memcpy(dst, src, static_cast<size_t>(n * schema::dtypeBytes(out)));
+    return;
+  }
+  size_t es = in == Src::F32 ? 4 : 2;
+  if (out == DType::F32 && in == Src::BF16) {
+    float *f = reinterpret_cast<float *>(dst);
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      uint32_t bits = static_cast<uint32_t>(h) << 16;
+      std::memcpy(f + i, &bits, 4);
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    put(out, dst, i, element(in, src + i * es));
 }
 
 /// Resolves and checks the tensor recipe `r` packs from.
@@ -121,12 +156,14 @@ void run(const Task &task, uint8_t *buffer) {
   const Job &j = *task.job;
   const WeightRecipe &r = *j.recipe;
   const TensorView &t = *j.tensor;
-  float *out = reinterpret_cast<float *>(buffer + j.offset);
+  uint8_t *out = buffer + j.offset;
+  DType od = r.dtype;
+  int64_t os = schema::dtypeBytes(od);
   size_t es = dtypeSize(t.dtype);
   size_t rank = r.shape.size();
   if (rank == 1) {
-    convert(j.dtype, t.data + (task.begin + j.shardOffset[0]) * es,
-            out + task.begin, task.end - task.begin);
+    convert(j.dtype, t.data + (task.begin + j.shardOffset[0]) * es, od,
+            out + task.begin * os, task.end - task.begin);
     return;
   }
   if (rank == 2 && !j.transpose) {
@@ -135,7 +172,7 @@ void run(const Task &task, uint8_t *buffer) {
       convert(j.dtype,
               t.data +
                   ((i + j.shardOffset[0]) * storedCols + j.shardOffset[1]) * es,
-              out + i * cols, cols);
+              od, out + i * cols * os, cols);
     return;
   }
   if (rank == 2) {
@@ -151,7 +188,7 @@ void run(const Task &task, uint8_t *buffer) {
               t.data +
               ((c + j.shardOffset[1]) * storedCols + j.shardOffset[0]) * es;
           for (int64_t i = i0; i < i1; ++i)
-            out[i * cols + c] = element(j.dtype, row + i * es);
+            put(od, out, i * cols + c, element(j.dtype, row + i * es));
         }
       }
     }
@@ -169,7 +206,7 @@ void run(const Task &task, uint8_t *buffer) {
     int64_t flat = 0;
     for (size_t d = 0; d < rank; ++d)
       flat += (index[d] + j.shardOffset[d]) * strides[d];
-    out[e] = element(j.dtype, t.data + flat * es);
+    put(od, out, e, element(j.dtype, t.data + flat * es));
     for (size_t d = rank; d-- > 0;) {
       if (++index[d] < r.shape[d])
         break;
@@ -185,9 +222,10 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
                           const BindOptions &options) {
   std::vector<Job> jobs;
   for (const WeightRecipe &r : manifest.weights) {
-    if (r.dtype != schema::DType::F32)
-      fail("weight '{}': packed dtype {} is not supported (f32)", r.name,
-           schema::nameOf(r.dtype));
+    if (r.dtype != DType::F32 && r.dtype != DType::BF16 &&
+        r.dtype != DType::F16)
+      fail("weight '{}': packed dtype {} is not supported (f32, bf16, f16)",
+           r.name, schema::nameOf(r.dtype));
     if (r.transform != WeightTransform::Concat) {
       jobs.push_back(plan(r, checkpoint, r.offset));
       continue;
@@ -196,11 +234,11 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
     size_t offset = r.offset;
     for (const WeightRecipe &part : r.parts) {
       jobs.push_back(plan(part, checkpoint, offset));
-      offset += static_cast<size_t>(part.elements()) * 4;
+      offset += static_cast<size_t>(part.bytes());
     }
   }
   for (const Job &j : jobs)
-    if (j.offset + static_cast<size_t>(j.recipe->elements()) * 4 >
+    if (j.offset + static_cast<size_t>(j.recipe->bytes()) >
         static_cast<size_t>(manifest.weightsBytes))
       fail("weight '{}' lies outside the artifact's {} bytes of weights",
            j.recipe->name, manifest.weightsBytes);
@@ -210,7 +248,7 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
   int64_t total = 0;
   for (const Job &j : jobs) {
     int64_t rows = j.recipe->shape.empty() ? 1 : j.recipe->shape[0];
-    int64_t rowBytes = rows ? j.recipe->elements() * 4 / rows : 0;
+    int64_t rowBytes = rows ? j.recipe->bytes() / rows : 0;
     int64_t per = std::max<int64_t>(1, (int64_t(4) << 20) /
                                            std::max<int64_t>(rowBytes, 1));
     if (j.transpose)

@@ -54,10 +54,18 @@ def main():
     # dynamic NTK ones, are run past their trained context on purpose).
     need = max(p["prompt_len"] + len(np.load(golden / f"p{p['index']}.ids.npy"))
                for p in prompts)
+    # Flags the goldens assume (e.g. --weight-dtype=bf16 for goldens made
+    # on rounded weights), unless the command line sets the same option.
+    llmc_args = list(args.llmc_arg)
+    assumed = golden / "llmc_args.json"
+    if assumed.exists():
+        given = {a.split("=")[0] for a in args.llmc_arg}
+        llmc_args += [a for a in json.loads(assumed.read_text())
+                      if a.split("=")[0] not in given]
     with tempfile.TemporaryDirectory() as tmp:
         art = pathlib.Path(tmp) / "model.llmc"
         run([args.llmc, str(model), "-o", str(art),
-             f"--max-seq-len={need}"] + args.llmc_arg)
+             f"--max-seq-len={need}"] + llmc_args)
         if args.batch:
             cmd = shlex.split(args.launcher) + [
                    args.llm_run, str(art), "--weights", str(model),

@@ -79,6 +79,12 @@ int main(int argc, char **argv) {
                                "contiguous layers per stage, balanced by "
                                "cost; tp * pp ranks in all"),
                       cl::init(1), cl::cat(cat));
+  cl::opt<std::string> weightDType(
+      "weight-dtype",
+      cl::desc("how matrix weights are stored: auto (the checkpoint's "
+               "torch_dtype: bf16, f16, else f32; default), f32, bf16 or f16; "
+               "kernels widen them to f32 as they read them"),
+      cl::init("auto"), cl::cat(cat));
   cl::opt<bool> printKernels(
       "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
@@ -102,6 +108,7 @@ int main(int argc, char **argv) {
   opts.printIRAfter.assign(printAfter.begin(), printAfter.end());
   opts.timing = timing;
   opts.fuse = !noFuse;
+  opts.weightDType = weightDType;
   opts.reportPath = report;
   opts.printKernels = printKernels;
   opts.tp = tp;

@@ -29,6 +29,7 @@ struct CompileOptions {
   std::vector<std::string> printIRAfter; // pass arguments, e.g. tfm-plan-memory
   bool timing = false;                   // pass timing report on stderr
   bool fuse = true;                      // false: --no-fuse
+  std::string weightDType = "auto";      // matrix weights: f32 bf16 f16 auto
   std::string reportPath;                // --report FILE.json
   bool printKernels = false;             // --print-kernels (stdout)
   int64_t tp = 1;                        // tensor-parallel ranks

@@ -37,10 +37,18 @@ SmallVector<Value> LoopBuilder::dims(Value m) {
     out.push_back(dim(m, i));
   return out;
 }
+// Narrow floats (bf16, f16 weights) are storage only: widened to f32 as
+// they are loaded, narrowed as they are stored; kernels compute in f32.
 Value LoopBuilder::load(Value m, ValueRange ivs) {
-  return memref::LoadOp::create(b, loc, m, ivs);
+  Value v = memref::LoadOp::create(b, loc, m, ivs);
+  if (auto f = dyn_cast<FloatType>(v.getType()); f && f.getWidth() < 32)
+    return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+  return v;
 }
 void LoopBuilder::store(Value v, Value m, ValueRange ivs) {
+  Type elem = cast<MemRefType>(m.getType()).getElementType();
+  if (auto f = dyn_cast<FloatType>(elem); f && f != v.getType())
+    v = arith::TruncFOp::create(b, loc, elem, v);
   memref::StoreOp::create(b, loc, v, m, ivs);
 }
 Value LoopBuilder::loadIndex(Value m, ValueRange ivs) {

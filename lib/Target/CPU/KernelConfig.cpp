@@ -30,8 +30,11 @@ struct CPUConfigureKernels
       int64_t rowBlock = 1, channelBlock = 1, tileRows = 0;
       if (auto l = dyn_cast<tfm::LinearOp>(op)) {
         int64_t c = l.getEpilogue() == tfm::Epilogue::SwiGLU ? 2 : 1;
+        bool narrow =
+            l.getWeight().getType().getElementType().getIntOrFloatBitWidth() <
+            32;
         std::tie(rowBlock, channelBlock) =
-            chooseLinearBlocking(c, features.vectorRegisters);
+            chooseLinearBlocking(c, features.vectorRegisters, narrow ? 3 : 1);
         tileRows =
             chooseTileRows(l.getWeight().getType().getDimSize(1), rowBlock);
       }

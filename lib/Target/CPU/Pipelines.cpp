@@ -23,6 +23,9 @@ void buildCPUPlanPipeline(OpPassManager &pm,
                           const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
+  WeightDTypeOptions weights;
+  weights.dtype = options.weightDType;
+  pm.addPass(createWeightDType(weights));
   CPUConfigureKernelsOptions configure;
   configure.cpu = options.cpu;
   pm.addPass(createCPUConfigureKernels(configure));

@@ -55,7 +55,8 @@ std::pair<Value, Value> CPUTargetInfo::getWorkRange(OpBuilder &b, Location loc,
 }
 
 std::pair<int64_t, int64_t> chooseLinearBlocking(int64_t weightRows,
-                                                 int64_t registers) {
+                                                 int64_t registers,
+                                                 int64_t weightLoadCost) {
   std::pair<int64_t, int64_t> best{1, 1};
   double bestRatio = 0;
   for (int64_t r : {1, 2, 4, 8})
@@ -63,8 +64,8 @@ std::pair<int64_t, int64_t> chooseLinearBlocking(int64_t weightRows,
       int64_t c = weightRows;
       if (r * q * c + q * c + 1 > registers)
         continue;
-      double ratio =
-          static_cast<double>(r * q * c) / static_cast<double>(q * c + r);
+      double ratio = static_cast<double>(r * q * c) /
+                     static_cast<double>(weightLoadCost * q * c + r);
       if (ratio > bestRatio + 1e-9 ||
           (ratio > bestRatio - 1e-9 && r > best.first)) {
         bestRatio = ratio;

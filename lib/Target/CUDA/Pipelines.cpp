@@ -35,6 +35,9 @@ void buildCUDAPlanPipeline(OpPassManager &pm,
                            const CUDAPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
+  WeightDTypeOptions weights;
+  weights.dtype = options.weightDType;
+  pm.addPass(createWeightDType(weights));
   CUDAConfigureKernelsOptions configure;
   configure.threads = options.threads;
   pm.addPass(createCUDAConfigureKernels(configure));

@@ -80,6 +80,33 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 
 // -----
 
+// Narrow weights (tfm-weight-dtype): the kernel reads bf16 and widens each
+// element to f32 in registers; the embedding table (f16) likewise; the
+// sums and the stores stay f32.
+// CHECK-LABEL: func.func @embedding_0
+// CHECK-SAME: memref<10x16xf16>
+// CHECK: %[[T:.*]] = memref.load %arg0
+// CHECK: %[[TF:.*]] = arith.extf %[[T]] : f16 to f32
+// CHECK: memref.store %[[TF]], %arg2
+// CHECK-LABEL: func.func @linear_0
+// CHECK-SAME: %[[W:[a-z0-9]+]]: memref<16x16xbf16>
+// CHECK: scf.for {{.*}} -> (f32, f32) {
+// CHECK:   %[[X:.*]] = memref.load %arg0
+// CHECK:   %[[WV:.*]] = memref.load %[[W]]
+// CHECK:   %[[WF:.*]] = arith.extf %[[WV]] : bf16 to f32
+// CHECK:   arith.mulf %[[X]], %[[WF]] fastmath<reassoc,contract>
+
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
+  %e = tfm.weight "embed" : tensor<10x16xf16>
+  %h = tfm.embedding %e, %ids : (tensor<10x16xf16>, tensor<?xi32>) -> tensor<?x16xf32>
+  %w = tfm.weight "w" : tensor<16x16xbf16>
+  %n = tfm.linear %h, %w {tfm.kernel_config = #tfm.cpu_kernel<parallel = output_channels, vector_width = 4, row_block = 1, channel_block = 2, tile_rows = 0>} : (tensor<?x16xf32>, tensor<16x16xbf16>) -> tensor<?x16xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+}
+
+// -----
+
 // The tanh GELU epilogue, then the residual add, one row and one channel
 // at a time.
 // CHECK-LABEL: func.func @linear_0

@@ -1,8 +1,33 @@
 // RUN: llmc-opt %s -split-input-file -verify-diagnostics -allow-unregistered-dialect
 
 func.func @weight_dynamic() {
-  // expected-error @+1 {{weight recipe 'w': type must be a static f32 tensor, got 'tensor<?x4xf32>'}}
+  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16 or f16 tensor, got 'tensor<?x4xf32>'}}
   %0 = tfm.weight "w" : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_int8() {
+  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16 or f16 tensor, got 'tensor<4x4xi8>'}}
+  %0 = tfm.weight "w" : tensor<4x4xi8>
+  return
+}
+
+// -----
+
+// A narrow weight is storage of f32 only: never wider, never of f16 math.
+func.func @linear_weight_wider(%x: tensor<?x4xf16>, %w: tensor<8x4xf32>) {
+  // expected-error @+1 {{'tfm.linear' op weight element type 'f32' is neither input's ('f16') nor a bf16/f16 storage of f32}}
+  %0 = tfm.linear %x, %w : (tensor<?x4xf16>, tensor<8x4xf32>) -> tensor<?x8xf16>
+  return
+}
+
+// -----
+
+func.func @linear_weight_bf16_of_f16(%x: tensor<?x4xf16>, %w: tensor<8x4xbf16>) {
+  // expected-error @+1 {{'tfm.linear' op weight element type 'bf16' is neither input's ('f16') nor a bf16/f16 storage of f32}}
+  %0 = tfm.linear %x, %w : (tensor<?x4xf16>, tensor<8x4xbf16>) -> tensor<?x8xf16>
   return
 }
 
@@ -33,7 +58,7 @@ func.func @embedding_ids_rank(%t: tensor<512x64xf32>, %ids: tensor<?x2xi32>) {
 // -----
 
 func.func @embedding_elem(%t: tensor<512x64xf32>, %ids: tensor<?xi32>) {
-  // expected-error @+1 {{'tfm.embedding' op result element type 'f16' does not match table element type 'f32'}}
+  // expected-error @+1 {{'tfm.embedding' op table element type 'f32' is neither result's ('f16') nor a bf16/f16 storage of f32}}
   %0 = tfm.embedding %t, %ids : (tensor<512x64xf32>, tensor<?xi32>) -> tensor<?x64xf16>
   return
 }

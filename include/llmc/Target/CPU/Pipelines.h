@@ -18,6 +18,11 @@ struct CPUPipelineOptions
   Option<int64_t> maxTokens{*this, "max-tokens",
                             llvm::cl::desc("the most tokens one step holds"),
                             llvm::cl::init(256)};
+  Option<std::string> weightDType{
+      *this, "weight-dtype",
+      llvm::cl::desc("matrix weights stored as f32, bf16, f16 or auto (the "
+                     "checkpoint's)"),
+      llvm::cl::init("auto")};
 };
 
 /// Target-neutral rewrites, the CPU kernel configuration, memory planning

@@ -38,8 +38,12 @@ private:
 /// The (token rows, output channels) a linear kernel computes per pass over
 /// k, for `weightRows` weight rows per output channel (2 for swiglu) and
 /// `registers` vector registers (see llmc-cpu-configure-kernels).
+/// `weightLoadCost` is what a weight vector costs against an input
+/// broadcast: 1 for f32, 3 for bf16/f16 (load, widen, shift or convert),
+/// which favours more token rows per weight vector.
 std::pair<int64_t, int64_t> chooseLinearBlocking(int64_t weightRows,
-                                                 int64_t registers);
+                                                 int64_t registers,
+                                                 int64_t weightLoadCost = 1);
 
 /// Token rows per cache tile of a linear with `k` inputs: as many as fit
 /// half of a 256 KiB cache share, a multiple of `rowBlock`, at least one

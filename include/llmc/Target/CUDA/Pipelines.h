@@ -20,6 +20,11 @@ struct CUDAPipelineOptions
                             llvm::cl::init(256)};
   Option<int64_t> threads{*this, "threads", llvm::cl::desc("threads per block"),
                           llvm::cl::init(128)};
+  Option<std::string> weightDType{
+      *this, "weight-dtype",
+      llvm::cl::desc("matrix weights stored as f32, bf16, f16 or auto (the "
+                     "checkpoint's)"),
+      llvm::cl::init("auto")};
 };
 
 /// Target-neutral rewrites, the CUDA kernel configuration, memory planning

@@ -125,8 +125,11 @@ LogicalResult WeightRecipeAttr::verify(
   auto where = [&]() {
     return emitError() << "weight recipe '" << name << "': ";
   };
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-    return where() << "type must be a static f32 tensor, got " << type;
+  if (!type || !type.hasStaticShape() ||
+      !(type.getElementType().isF32() || type.getElementType().isBF16() ||
+        type.getElementType().isF16()))
+    return where() << "type must be a static f32, bf16 or f16 tensor, got "
+                   << type;
   for (int64_t d : type.getShape())
     if (d <= 0)
       return where() << "shape must be positive";

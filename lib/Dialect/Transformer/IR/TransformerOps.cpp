@@ -55,6 +55,19 @@ LogicalResult expectSameElementType(Operation *op, Value a, StringRef whatA,
   return success();
 }
 
+/// A weight is stored in the computation's type, or in a narrower float
+/// (bf16, f16) that kernels widen to f32 as they read it.
+LogicalResult expectWeightStorage(Operation *op, Value weight, StringRef whatW,
+                                  Value compute, StringRef whatC) {
+  Type w = rankedType(weight).getElementType();
+  Type c = rankedType(compute).getElementType();
+  if (w == c || (c.isF32() && (w.isBF16() || w.isF16())))
+    return success();
+  return op->emitOpError() << whatW << " element type " << w << " is neither "
+                           << whatC << "'s (" << c
+                           << ") nor a bf16/f16 storage of f32";
+}
+
 LogicalResult checkAxis(Operation *op, int64_t axis, int64_t rank) {
   if (axis < 0 || axis >= rank)
     return op->emitOpError()
@@ -120,8 +133,8 @@ LogicalResult EmbeddingOp::verify() {
       failed(expectRank(op, getResult(), 2, "result")) ||
       failed(expectDim(op, getResult(), 0, "result", getIds(), 0, "ids")) ||
       failed(expectDim(op, getResult(), 1, "result", getTable(), 1, "table")) ||
-      failed(expectSameElementType(op, getResult(), "result", getTable(),
-                                   "table")))
+      failed(
+          expectWeightStorage(op, getTable(), "table", getResult(), "result")))
     return failure();
   if (std::optional<int64_t> start = getVocabStart(); start && *start < 0)
     return emitOpError() << "vocab_start must be >= 0, got " << *start;
@@ -194,8 +207,8 @@ LogicalResult LinearOp::verify() {
       failed(expectRank(op, getResult(), rank, "result")) ||
       failed(expectDim(op, getWeight(), 1, "weight", getInput(), rank - 1,
                        "input")) ||
-      failed(expectSameElementType(op, getWeight(), "weight", getInput(),
-                                   "input")) ||
+      failed(expectWeightStorage(op, getWeight(), "weight", getInput(),
+                                 "input")) ||
       failed(expectSameElementType(op, getResult(), "result", getInput(),
                                    "input")))
     return failure();
@@ -365,6 +378,8 @@ LogicalResult QKVRopeCacheOp::verify() {
       failed(expectRank(op, getQuery(), 3, "query")) ||
       failed(verifyCache(op, getKeyCache(), "key_cache")) ||
       failed(expectDim(op, getWeight(), 1, "weight", getInput(), 1, "input")) ||
+      failed(expectWeightStorage(op, getWeight(), "weight", getInput(),
+                                 "input")) ||
       failed(expectDim(op, getQuery(), 0, "query", getInput(), 0, "input")) ||
       failed(expectDim(op, getQuery(), 2, "query", getKeyCache(), 3,
                        "key_cache")) ||

@@ -125,6 +125,34 @@ def MergeProjections : Pass<"tfm-merge-projections", "mlir::ModuleOp"> {
   }];
 }
 
+def WeightDType : Pass<"tfm-weight-dtype", "mlir::ModuleOp"> {
+  let summary = "Store the matrix weights in bf16 or f16 (kernels widen them "
+                "to f32 in registers)";
+  let description = [{
+    Retypes every `tfm.weight` whose users all read it as a matrix (the
+    weight of `tfm.linear` and `tfm.qkv_rope_cache`, the table of
+    `tfm.embedding`) to `dtype`, recipe included (the runtime converts the
+    checkpoint into that type at load, or takes it as is when it is
+    stored so). Norm weights and biases stay f32: they are small and
+    every token reads them. Activations, accumulation and the KV cache
+    stay f32; the kernels widen each weight element as they load it.
+
+    `dtype` is `f32`, `bf16`, `f16` or `auto`: the checkpoint's own
+    precision as `tfm.model` records it (`bfloat16` -> bf16, `float16`
+    -> f16, anything else -> f32), so a half-precision checkpoint runs
+    at half the weight memory and bandwidth without rounding anything.
+
+    ```mlir
+    %w = tfm.weight "model.layers.0.mlp.down_proj.weight" : tensor<64x176xbf16>
+    %y = tfm.linear %x, %w : (tensor<?x176xf32>, tensor<64x176xbf16>) -> tensor<?x64xf32>
+    ```
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"auto\"",
+           "f32, bf16, f16, or auto (the checkpoint's)">
+  ];
+}
+
 def HoistGather : Pass<"tfm-hoist-gather", "mlir::ModuleOp"> {
   let summary = "Compute the LM head (and what feeds it) only for the rows "
                 "that need logits";
