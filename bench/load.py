@@ -7,8 +7,10 @@ Writes the checkpoint once (bf16 safetensors + config.json, no tokenizer)
 under --work, compiles its config, then runs `llm-run --prompt-ids ...
 --max-tokens 1` in a fresh process per round and reports the median of
 its `load_s` (artifact, KV pool, weights read and converted), the wall
-time of the whole run, and its peak RSS. With --baseline-build, another
-build's llm-run runs in the same rounds, interleaved.
+time of the whole run, and its peak RSS, for the artifact that keeps the
+bf16 weights (the default, --weight-dtype auto) and one that widens them
+to f32 (--weight-dtype f32), interleaved. With --baseline-build, another
+build's llm-run runs in the same rounds too.
 
     python3 bench/load.py --build build [--baseline-build OLD/build]
 """
@@ -118,13 +120,18 @@ def main():
     model = work / "llama-3.2-1b-shaped"
     print("writing the checkpoint (once) ...", flush=True)
     make_checkpoint(model)
-    builds = {"llmc": pathlib.Path(args.build)}
+    # llmc keeps the bf16 weights (--weight-dtype auto); "llmc-f32" widens
+    # them at load, as every build before bf16 kernels did.
+    builds = {"llmc": pathlib.Path(args.build),
+              "llmc-f32": pathlib.Path(args.build)}
+    flags = {"llmc-f32": ["--weight-dtype", "f32"]}
     if args.baseline_build:
         builds["baseline"] = pathlib.Path(args.baseline_build)
     arts = {}
     for name, build in builds.items():
         art = work / f"{name}.llmc"
-        subprocess.run([str(build / "bin/llmc"), str(model), "-o", str(art)],
+        subprocess.run([str(build / "bin/llmc"), str(model), "-o", str(art),
+                        *flags.get(name, [])],
                        check=True, capture_output=True)
         arts[name] = art
 

@@ -30,6 +30,11 @@ private:
   size_t size_ = 0;
 };
 
+/// Drops the pages wholly inside [p, p + n) of a read-only file mapping
+/// from this process's resident memory (they are read again from the file
+/// if touched later); partial pages at either end stay. Best effort.
+void releasePages(const uint8_t *p, size_t n);
+
 /// Reads a whole file; throws rt::Error naming it on failure.
 std::string readFile(const std::string &path);
 

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -38,6 +39,8 @@ struct Job {
   size_t offset; // bytes into the packed buffer
   bool transpose;
   std::vector<int64_t> shardOffset; // per packed dimension
+  std::shared_ptr<std::atomic<int64_t>> tasksLeft =
+      std::make_shared<std::atomic<int64_t>>(0);
 };
 
 float element(Src dtype, const uint8_t *p) {
@@ -257,6 +260,7 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
       int64_t e = std::min(rows, b + per);
       tasks.push_back({&j, b, e, (e - b) * rowBytes});
       total += (e - b) * rowBytes;
+      ++*j.tasksLeft;
     }
   }
 
@@ -271,6 +275,11 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
       for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
         run(tasks[i], buf.data());
         done += tasks[i].bytes;
+        // The checkpoint's pages of a finished tensor leave resident
+        // memory: peak RSS is the packed weights, not both copies.
+        const Job &j = *tasks[i].job;
+        if (--*j.tasksLeft == 0)
+          releasePages(j.tensor->data, j.tensor->bytes);
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(errorMutex);

@@ -16,7 +16,7 @@ struct BindOptions {
   std::function<void(int64_t, int64_t)> progress;
 };
 
-/// Packs the weights the manifest's recipes name into one f32 buffer of
+/// Packs the weights the manifest's recipes name into one buffer of
 /// `manifest.weightsBytes`, checking every source tensor's dtype and shape
 /// before converting any. Throws rt::Error naming the tensor and the file.
 AlignedBuffer bindWeights(const schema::Manifest &manifest,
