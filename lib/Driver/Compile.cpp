@@ -151,6 +151,9 @@ Error compile(const CompileOptions &opts) {
   if (!llvm::is_contained({"auto", "f32", "bf16", "f16"}, opts.weightDType))
     return inputError("--weight-dtype " + opts.weightDType +
                       ": expected auto, f32, bf16 or f16");
+  if (!llvm::is_contained({"f32", "f16", "bf16"}, opts.kvDType))
+    return inputError("--kv-dtype " + opts.kvDType +
+                      ": expected f32, f16 or bf16");
   if (opts.tp > 1024 || opts.pp > 1024)
     return inputError(llvm::formatv("--tp {0} --pp {1}: at most 1024 each",
                                     opts.tp, opts.pp));
@@ -268,12 +271,14 @@ Error compile(const CompileOptions &opts) {
   CUDAPipelineOptions cudaPipeline;
   cudaPipeline.fuse = opts.fuse;
   cudaPipeline.weightDType = opts.weightDType;
+  cudaPipeline.kvDType = opts.kvDType;
   cudaPipeline.arch = opts.arch;
   cudaPipeline.maxTokens = opts.maxBatchTokens;
   cudaPipeline.threads = opts.cudaThreads;
   CPUPipelineOptions cpuPipeline;
   cpuPipeline.fuse = opts.fuse;
   cpuPipeline.weightDType = opts.weightDType;
+  cpuPipeline.kvDType = opts.kvDType;
   cpuPipeline.cpu = opts.cpu;
   cpuPipeline.maxTokens = opts.maxBatchTokens;
   auto addPlan = [&](PassManager &pm) {

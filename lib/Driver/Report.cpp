@@ -130,7 +130,8 @@ llvm::json::Object buildReport(ModuleOp module) {
     arenaBytes = program.getArenaBytes();
     for (Attribute a : program.getKvCaches()) {
       auto ty = cast<RankedTensorType>(cast<TypeAttr>(a).getValue());
-      kvBytesPerToken += 4 * ty.getDimSize(2) * ty.getDimSize(3);
+      kvBytesPerToken += (ty.getElementTypeBitWidth() / 8) * ty.getDimSize(2) *
+                         ty.getDimSize(3);
     }
     for (auto launch : program.getBlock().getOps<plan::LaunchOp>()) {
       ++launches;

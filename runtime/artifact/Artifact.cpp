@@ -50,9 +50,9 @@ void checkPlan(const Manifest &m, const std::string &path) {
   if (m.kvCaches.empty())
     fail("{}: field 'kv.caches': the step has no KV cache", path);
   for (const schema::KvCache &c : m.kvCaches)
-    if (c.blockSize != m.kvBlockSize() || c.dtype != schema::DType::F32)
-      fail("{}: field 'kv.caches': every cache must be f32 with one block "
-           "size",
+    if (c.blockSize != m.kvBlockSize() || c.dtype == schema::DType::I32)
+      fail("{}: field 'kv.caches': every cache must be f32, f16 or bf16 "
+           "with one block size",
            path);
   // Recipes: sizes that cannot overflow, inside the buffer, aligned, and
   // not overlapping one another (each is written whole at load).

@@ -102,8 +102,12 @@ TEST(Artifact, RefusesUnknownKernelsAndEmptyWork) {
                           "than any tensor can hold");
   m = test::tinyManifest();
   m.kvCaches[1].blockSize = 8;
-  EXPECT_EQ(planError(m), "m.json: field 'kv.caches': every cache must be f32 "
-                          "with one block size");
+  EXPECT_EQ(planError(m), "m.json: field 'kv.caches': every cache must be f32, "
+                          "f16 or bf16 with one block size");
+  m = test::tinyManifest();
+  m.kvCaches[0].dtype = schema::DType::I32;
+  EXPECT_EQ(planError(m), "m.json: field 'kv.caches': every cache must be f32, "
+                          "f16 or bf16 with one block size");
 }
 
 TEST(Artifact, ChecksPipelineSendsAndReceives) {

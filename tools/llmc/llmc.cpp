@@ -85,6 +85,11 @@ int main(int argc, char **argv) {
                "torch_dtype: bf16, f16, else f32; default), f32, bf16 or f16; "
                "kernels widen them to f32 as they read them"),
       cl::init("auto"), cl::cat(cat));
+  cl::opt<std::string> kvDType(
+      "kv-dtype",
+      cl::desc("how the KV caches are stored: f32 (default), f16 or bf16 "
+               "(half the KV memory; attention widens to f32)"),
+      cl::init("f32"), cl::cat(cat));
   cl::opt<bool> printKernels(
       "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
@@ -109,6 +114,7 @@ int main(int argc, char **argv) {
   opts.timing = timing;
   opts.fuse = !noFuse;
   opts.weightDType = weightDType;
+  opts.kvDType = kvDType;
   opts.reportPath = report;
   opts.printKernels = printKernels;
   opts.tp = tp;

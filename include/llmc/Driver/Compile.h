@@ -30,6 +30,7 @@ struct CompileOptions {
   bool timing = false;                   // pass timing report on stderr
   bool fuse = true;                      // false: --no-fuse
   std::string weightDType = "auto";      // matrix weights: f32 bf16 f16 auto
+  std::string kvDType = "f32";           // KV caches: f32 f16 bf16
   std::string reportPath;                // --report FILE.json
   bool printKernels = false;             // --print-kernels (stdout)
   int64_t tp = 1;                        // tensor-parallel ranks

@@ -26,6 +26,9 @@ void buildCPUPlanPipeline(OpPassManager &pm,
   WeightDTypeOptions weights;
   weights.dtype = options.weightDType;
   pm.addPass(createWeightDType(weights));
+  KVDTypeOptions kv;
+  kv.dtype = options.kvDType;
+  pm.addPass(createKVDType(kv));
   CPUConfigureKernelsOptions configure;
   configure.cpu = options.cpu;
   pm.addPass(createCPUConfigureKernels(configure));
@@ -41,6 +44,7 @@ void buildCPUKernelPipeline(OpPassManager &pm,
   lower.cpu = options.cpu;
   pm.addPass(createCPULowerKernels(lower));
   pm.addPass(createCPUEmitKernelEntries());
+  pm.addPass(createCPUApproximateMath());
 }
 
 void buildCPULLVMPipeline(OpPassManager &pm) {

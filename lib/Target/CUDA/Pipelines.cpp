@@ -38,6 +38,9 @@ void buildCUDAPlanPipeline(OpPassManager &pm,
   WeightDTypeOptions weights;
   weights.dtype = options.weightDType;
   pm.addPass(createWeightDType(weights));
+  KVDTypeOptions kv;
+  kv.dtype = options.kvDType;
+  pm.addPass(createKVDType(kv));
   CUDAConfigureKernelsOptions configure;
   configure.threads = options.threads;
   pm.addPass(createCUDAConfigureKernels(configure));

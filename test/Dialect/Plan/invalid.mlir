@@ -22,7 +22,7 @@ func.func @f() attributes {b = #plan.buffer<arena + 4 : memref<8xf32>>} {
 
 // -----
 
-// expected-error @+1 {{a KV cache buffer is memref<?xBxHxDxf32> [kv_blocks], got 'memref<?x4xf32>'}}
+// expected-error @+1 {{a KV cache buffer is memref<?xBxHxDxf32> (or f16, bf16) [kv_blocks], got 'memref<?x4xf32>'}}
 func.func @f() attributes {b = #plan.buffer<kv 0 : memref<?x4xf32> [kv_blocks]>} {
   return
 }

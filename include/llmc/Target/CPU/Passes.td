@@ -21,7 +21,8 @@ def CPUConfigureKernels : Pass<"llmc-cpu-configure-kernels", "mlir::ModuleOp"> {
     registers (32 with AVX-512, else 16) and does r*q*c FMAs for q*c + r
     loads. Among r in {1, 2, 4, 8} and q in {1, 2, 4} that fit, pick the
     highest FMAs per load, then the larger r (prefill and batches have many
-    rows).
+    rows). A bf16/f16 weight vector counts as 3 loads (load, widen, shift
+    or convert), so narrow weights get more rows per weight vector.
 
     Cache tiling: token rows go through in tiles of `tile_rows` whose inputs
     (`tile_rows * k` f32) fit 128 KiB, half of a 256 KiB per-core cache
@@ -31,6 +32,30 @@ def CPUConfigureKernels : Pass<"llmc-cpu-configure-kernels", "mlir::ModuleOp"> {
   let options = [
     Option<"cpu", "cpu", "std::string", /*default=*/"\"x86-64-v2\"",
            "the LLVM CPU name (native: the compiling host)">
+  ];
+}
+
+def CPUApproximateMath
+    : Pass<"llmc-cpu-approximate-math", "mlir::ModuleOp"> {
+  let summary = "Inline polynomial exp, tanh and erf so their loops "
+                "vectorize";
+  let description = [{
+    Rewrites f32 `math.exp`, `math.tanh` and `math.erf` (softmax, SiLU,
+    GELU in both forms) into MLIR's polynomial approximations (range
+    reduction and a minimax polynomial in arith ops, as every fast engine
+    does) instead of calls to libm's scalar `expf`, `tanhf`, `erff`, which
+    keep the loops around them scalar. Sine, cosine and powers (RoPE
+    tables) stay libm calls: their arguments span many periods. The
+    approximations are within a few ulp of libm over the whole range
+    (e2e parity holds at 1e-4 relative).
+
+    Also expands bf16 `arith.extf` / `arith.truncf` into integer shifts
+    (truncation rounds to nearest even, NaN stays NaN): LLVM would call
+    `__truncsfbf2`, which Debian 12's libgcc does not have.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
   ];
 }
 

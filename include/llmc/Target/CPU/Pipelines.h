@@ -23,6 +23,9 @@ struct CPUPipelineOptions
       llvm::cl::desc("matrix weights stored as f32, bf16, f16 or auto (the "
                      "checkpoint's)"),
       llvm::cl::init("auto")};
+  Option<std::string> kvDType{
+      *this, "kv-dtype", llvm::cl::desc("KV caches stored as f32, f16 or bf16"),
+      llvm::cl::init("f32")};
 };
 
 /// Target-neutral rewrites, the CPU kernel configuration, memory planning

@@ -25,6 +25,9 @@ struct CUDAPipelineOptions
       llvm::cl::desc("matrix weights stored as f32, bf16, f16 or auto (the "
                      "checkpoint's)"),
       llvm::cl::init("auto")};
+  Option<std::string> kvDType{
+      *this, "kv-dtype", llvm::cl::desc("KV caches stored as f32, f16 or bf16"),
+      llvm::cl::init("f32")};
 };
 
 /// Target-neutral rewrites, the CUDA kernel configuration, memory planning

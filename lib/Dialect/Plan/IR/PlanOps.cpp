@@ -86,10 +86,12 @@ LogicalResult BufferAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       return emitError() << "weights have static shapes";
     break;
   case BufferSpace::Kv:
-    if (type.getRank() != 4 || !elem.isF32() || !type.isDynamicDim(0) ||
-        dims.size() != 1 || dims[0] != StepDim::KvBlocks)
+    if (type.getRank() != 4 ||
+        !(elem.isF32() || elem.isF16() || elem.isBF16()) ||
+        !type.isDynamicDim(0) || dims.size() != 1 ||
+        dims[0] != StepDim::KvBlocks)
       return emitError() << "a KV cache buffer is memref<?xBxHxDxf32> "
-                            "[kv_blocks], got "
+                            "(or f16, bf16) [kv_blocks], got "
                          << type;
     break;
   case BufferSpace::Input:

@@ -114,11 +114,13 @@ LogicalResult StepSignature::verify(func::FuncOp func) {
   int64_t blockSize = 0;
   for (unsigned i = kNumInputs; i < n; ++i) {
     auto ty = dyn_cast<RankedTensorType>(fty.getInput(i));
-    if (!ty || ty.getRank() != 4 || !ty.getElementType().isF32() ||
+    if (!ty || ty.getRank() != 4 ||
+        !(ty.getElementType().isF32() || ty.getElementType().isF16() ||
+          ty.getElementType().isBF16()) ||
         !ty.isDynamicDim(0) || ty.getNumDynamicDims() != 1)
       return fail("operand #" + Twine(i) +
-                  " must be an f32 KV cache tensor<?xBLOCKxKV_HEADSxHEAD_DIM"
-                  "xf32>");
+                  " must be a KV cache tensor<?xBLOCKxKV_HEADSxHEAD_DIM"
+                  "xf32> (or f16, bf16)");
     if (blockSize && ty.getDimSize(1) != blockSize)
       return fail("operand #" + Twine(i) + " has blocks of " +
                   Twine(ty.getDimSize(1)) + " tokens, the first cache " +

@@ -55,8 +55,8 @@ LogicalResult expectSameElementType(Operation *op, Value a, StringRef whatA,
   return success();
 }
 
-/// A weight is stored in the computation's type, or in a narrower float
-/// (bf16, f16) that kernels widen to f32 as they read it.
+/// A weight (or a KV cache) is stored in the computation's type, or in a
+/// narrower float (bf16, f16) that kernels widen to f32 as they read it.
 LogicalResult expectWeightStorage(Operation *op, Value weight, StringRef whatW,
                                   Value compute, StringRef whatC) {
   Type w = rankedType(weight).getElementType();
@@ -322,8 +322,8 @@ LogicalResult KVCacheWriteOp::verify() {
       failed(expectDim(op, getSlots(), 0, "slots", getValues(), 0, "values")) ||
       failed(expectDim(op, getValues(), 1, "values", getCache(), 2, "cache")) ||
       failed(expectDim(op, getValues(), 2, "values", getCache(), 3, "cache")) ||
-      failed(expectSameElementType(op, getValues(), "values", getCache(),
-                                   "cache")))
+      failed(
+          expectWeightStorage(op, getCache(), "cache", getValues(), "values")))
     return failure();
   return success();
 }
@@ -347,8 +347,8 @@ LogicalResult AttentionOp::verify() {
                        "query")) ||
       failed(expectDim(op, getQuery(), 2, "query", getKeyCache(), 3,
                        "key_cache")) ||
-      failed(expectSameElementType(op, getKeyCache(), "key_cache", getQuery(),
-                                   "query")))
+      failed(expectWeightStorage(op, getKeyCache(), "key_cache", getQuery(),
+                                 "query")))
     return failure();
   if (getResult().getType() != getQuery().getType())
     return emitOpError() << "result type " << getResult().getType()
@@ -385,7 +385,9 @@ LogicalResult QKVRopeCacheOp::verify() {
                        "key_cache")) ||
       failed(expectDim(op, getPositions(), 0, "positions", getInput(), 0,
                        "input")) ||
-      failed(expectDim(op, getSlots(), 0, "slots", getInput(), 0, "input")))
+      failed(expectDim(op, getSlots(), 0, "slots", getInput(), 0, "input")) ||
+      failed(expectWeightStorage(op, getKeyCache(), "key_cache", getQuery(),
+                                 "query")))
     return failure();
   auto cache = getKeyCache().getType();
   int64_t heads = getQuery().getType().getDimSize(1);

@@ -153,6 +153,25 @@ def WeightDType : Pass<"tfm-weight-dtype", "mlir::ModuleOp"> {
   ];
 }
 
+def KVDType : Pass<"tfm-kv-dtype", "mlir::ModuleOp"> {
+  let summary = "Store the KV caches in f16 or bf16 (half the KV memory)";
+  let description = [{
+    Retypes the step's KV caches (its cache arguments, the caches the
+    kernels update and the ones it returns) to `dtype`. Keys and values
+    are rounded as they are written and widened to f32 as attention reads
+    them; queries, scores and sums stay f32. `f32` (the default) changes
+    nothing. A pool of the same bytes holds twice the tokens.
+
+    ```mlir
+    %q, %k, %v = tfm.qkv_rope_cache ... : (..., tensor<?x16x2x32xf16>, tensor<?x16x2x32xf16>) -> ...
+    ```
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f32\"",
+           "f32, f16 or bf16">
+  ];
+}
+
 def HoistGather : Pass<"tfm-hoist-gather", "mlir::ModuleOp"> {
   let summary = "Compute the LM head (and what feeds it) only for the rows "
                 "that need logits";
