@@ -31,7 +31,8 @@ echo "sanitize.sh: runtime unit tests"
 "$BUILD/bin/llmc-runtime-tests" --gtest_brief=1
 echo "sanitize.sh: parity under ASan + UBSan"
 for args in "llama-tiny" "gpt2-tiny --batch" "qwen2-sliding --batch" \
-            "mistral-tiny --llmc-arg=--max-batch-tokens=16 --batch"; do
+            "mistral-tiny --llmc-arg=--max-batch-tokens=16 --batch" \
+            "llama-f32-as-bf16 --llmc-arg=--kv-dtype=f16 --rtol=1e-2"; do
   set -- $args
   model=$1; shift
   python3 test/e2e/parity.py --llmc "$MAIN/bin/llmc" \
