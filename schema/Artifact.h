@@ -55,7 +55,7 @@ inline int64_t alignUp(int64_t bytes) {
 //===----------------------------------------------------------------------===//
 
 enum class Target { Cpu, Cuda };
-enum class DType { F32, I32, BF16, F16 };
+enum class DType { F32, I32, BF16, F16, I8 };
 /// The step's inputs, in the order of the step function's operands.
 enum class StepInput {
   TokenIds,
@@ -85,8 +85,8 @@ template <> struct EnumNames<Target> {
   static constexpr std::string_view what = "target";
 };
 template <> struct EnumNames<DType> {
-  static constexpr std::array<std::string_view, 4> names = {"f32", "i32",
-                                                            "bf16", "f16"};
+  static constexpr std::array<std::string_view, 5> names = {
+      "f32", "i32", "bf16", "f16", "i8"};
   static constexpr std::string_view what = "dtype";
 };
 template <> struct EnumNames<StepInput> {
@@ -134,6 +134,8 @@ inline int64_t dtypeBytes(DType t) {
   case DType::BF16:
   case DType::F16:
     return 2;
+  case DType::I8:
+    return 1;
   }
   return 0;
 }

@@ -350,8 +350,14 @@ inline WeightRecipe readRecipe(const Reader &r, bool topLevel) {
       const WeightRecipe &p = w.parts.back();
       if (p.transform == WeightTransform::Concat)
         pr.fail("transform", "a part cannot itself be a concat");
+      // int8 rows [N, K + 4] stack f32 parts [rows, K].
+      std::vector<int64_t> rowShape(w.shape.begin() + (w.shape.empty() ? 0 : 1),
+                                    w.shape.end());
+      if (w.dtype == DType::I8 && !rowShape.empty())
+        rowShape.back() -= 4;
       if (p.shape.size() != w.shape.size() || p.shape.empty() ||
-          !std::equal(p.shape.begin() + 1, p.shape.end(), w.shape.begin() + 1))
+          !std::equal(p.shape.begin() + 1, p.shape.end(), rowShape.begin(),
+                      rowShape.end()))
         pr.fail("shape", "does not stack along dimension 0 into " + w.name);
       rows += p.shape[0];
     }

@@ -105,6 +105,22 @@ MODELS = {
         arch="llama", dtype=torch.float32, round=torch.bfloat16,
         llmc_args=["--weight-dtype=bf16"],
         config=llama_base(num_attention_heads=4, num_key_value_heads=1)),
+    # int8 rows (llmc --quantize=int8): goldens on every projection weight
+    # quantized per output channel and dequantized (round to nearest even
+    # of w / s, s = max|w| / 127); embeddings, norms, biases and a tied
+    # LM head stay fp32. Llama: untied LM head (quantized), merged QKV;
+    # GPT-2: Conv1D weights quantized per column (output channel).
+    "llama-f32-as-int8": dict(
+        arch="llama", dtype=torch.float32, quantize="int8",
+        llmc_args=["--quantize=int8"],
+        config=llama_base(num_attention_heads=4, num_key_value_heads=2,
+                          initializer_range=0.1)),
+    "gpt2-f32-as-int8": dict(
+        arch="gpt2", dtype=torch.float32, quantize="int8",
+        llmc_args=["--quantize=int8"],
+        config=dict(vocab_size=512, n_embd=64, n_layer=2, n_head=4,
+                    n_positions=256, eos_token_id=0, bos_token_id=0,
+                    initializer_range=0.2)),
     "gpt2-f32-as-f16": dict(
         arch="gpt2", dtype=torch.float32, round=torch.float16,
         llmc_args=["--weight-dtype=f16"],
@@ -134,6 +150,25 @@ def round_weights(model, dtype):
     with torch.no_grad():
         for p in model.parameters():
             p.copy_(p.to(dtype).to(torch.float32))
+
+
+def q8_rows(w):
+    """Per-row int8 quantize-dequantize, as llmc packs int8 rows."""
+    s = w.abs().amax(dim=1, keepdim=True) / 127.0
+    q = torch.where(s > 0, torch.round(w / torch.where(s > 0, s, 1.0)),
+                    torch.zeros_like(w)).clamp(-127, 127)
+    return q * s
+
+
+def quantize_projections(model):
+    with torch.no_grad():
+        for name, mod in model.named_modules():
+            if isinstance(mod, torch.nn.Linear):
+                tied = mod.weight is model.get_input_embeddings().weight
+                if not tied:
+                    mod.weight.copy_(q8_rows(mod.weight))
+            elif type(mod).__name__ == "Conv1D":  # GPT-2: [in, out]
+                mod.weight.copy_(q8_rows(mod.weight.t()).t())
 
 
 def to_legacy_config(path):
@@ -203,6 +238,8 @@ def main():
         save = copy.deepcopy(model).to(spec["dtype"])
         if "round" in spec:
             round_weights(model, spec["round"])
+        if spec.get("quantize") == "int8":
+            quantize_projections(model)
         kw = {"max_shard_size": spec["shard"]} if "shard" in spec else {}
         save.save_pretrained(out, **kw)
         if spec.get("legacy_config"):

@@ -33,10 +33,12 @@ llvm::Expected<schema::DType> dtypeOf(Type t) {
     return schema::DType::BF16;
   if (t.isF16())
     return schema::DType::F16;
+  if (t.isInteger(8))
+    return schema::DType::I8;
   std::string s;
   llvm::raw_string_ostream(s) << t;
   return error("element type " + s +
-               " has no artifact dtype (f32, i32, bf16, f16)");
+               " has no artifact dtype (f32, i32, bf16, f16, i8)");
 }
 
 llvm::Expected<schema::WeightRecipe> recipeOf(tfm::WeightRecipeAttr r,

@@ -151,6 +151,9 @@ Error compile(const CompileOptions &opts) {
   if (!llvm::is_contained({"auto", "f32", "bf16", "f16"}, opts.weightDType))
     return inputError("--weight-dtype " + opts.weightDType +
                       ": expected auto, f32, bf16 or f16");
+  if (!llvm::is_contained({"none", "int8"}, opts.quantize))
+    return inputError("--quantize " + opts.quantize +
+                      ": expected none or int8");
   if (!llvm::is_contained({"f32", "f16", "bf16"}, opts.kvDType))
     return inputError("--kv-dtype " + opts.kvDType +
                       ": expected f32, f16 or bf16");
@@ -272,6 +275,7 @@ Error compile(const CompileOptions &opts) {
   cudaPipeline.fuse = opts.fuse;
   cudaPipeline.weightDType = opts.weightDType;
   cudaPipeline.kvDType = opts.kvDType;
+  cudaPipeline.quantize = opts.quantize;
   cudaPipeline.arch = opts.arch;
   cudaPipeline.maxTokens = opts.maxBatchTokens;
   cudaPipeline.threads = opts.cudaThreads;
@@ -279,6 +283,7 @@ Error compile(const CompileOptions &opts) {
   cpuPipeline.fuse = opts.fuse;
   cpuPipeline.weightDType = opts.weightDType;
   cpuPipeline.kvDType = opts.kvDType;
+  cpuPipeline.quantize = opts.quantize;
   cpuPipeline.cpu = opts.cpu;
   cpuPipeline.maxTokens = opts.maxBatchTokens;
   auto addPlan = [&](PassManager &pm) {

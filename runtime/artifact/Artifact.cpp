@@ -73,11 +73,14 @@ void checkPlan(const Manifest &m, const std::string &path) {
     if (w.dtype == schema::DType::I32)
       fail("{}: weight '{}': dtype i32 is not a weight type (f32, bf16, f16)",
            path, w.name);
+    // int8 rows are quantized from f32 parts.
+    schema::DType partType =
+        w.dtype == schema::DType::I8 ? schema::DType::F32 : w.dtype;
     for (const schema::WeightRecipe &p : w.parts) {
       checkShape(p);
-      if (p.dtype != w.dtype)
-        fail("{}: weight '{}': part '{}' is {} but the weight is {}", path,
-             w.name, p.name, schema::nameOf(p.dtype), schema::nameOf(w.dtype));
+      if (p.dtype != partType)
+        fail("{}: weight '{}': part '{}' is {} but the weight needs {}", path,
+             w.name, p.name, schema::nameOf(p.dtype), schema::nameOf(partType));
     }
     if (w.offset < 0 || w.offset % schema::kBufferAlignment != 0 ||
         w.offset + w.bytes() > m.weightsBytes)

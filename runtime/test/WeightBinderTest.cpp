@@ -187,6 +187,45 @@ TEST(WeightBinder, NarrowsConcatPartsAtTheirBf16Offsets) {
                                    0x40a0, 0x0000, 0x3f80, 0x4000}));
 }
 
+/// Row `i` of packed int8 rows [rows, k + 4]: its k values and scale.
+std::pair<std::vector<int>, float>
+int8Row(const rt::AlignedBuffer &buf, int64_t offset, int64_t k, int64_t i) {
+  const uint8_t *row = buf.data() + offset + i * (k + 4);
+  std::vector<int> q;
+  for (int64_t c = 0; c < k; ++c)
+    q.push_back(static_cast<int8_t>(row[c]));
+  float scale;
+  std::memcpy(&scale, row + k, 4);
+  return {q, scale};
+}
+
+TEST(WeightBinder, QuantizesInt8RowsWithTheirScales) {
+  rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
+  // "a" transposed: rows [0, 3], [1, 4], [2, 5]; each row's scale is its
+  // largest magnitude / 127, its values round(w / scale).
+  WeightRecipe q = recipe("a", {3, 6}, WeightTransform::Transpose);
+  q.dtype = schema::DType::I8;
+  // Column 0 of the same rows (one rank's row-parallel shard): the scale
+  // still comes from the whole row, as with one rank.
+  WeightRecipe shard = recipe("a", {3, 5}, WeightTransform::Transpose);
+  shard.dtype = schema::DType::I8;
+  shard.shard = schema::Shard{1, 0, 2};
+  schema::Manifest m = manifestOf({q, shard});
+  rt::AlignedBuffer buf = rt::bindWeights(m, st);
+  using Row = std::pair<std::vector<int>, float>;
+  EXPECT_EQ(int8Row(buf, m.weights[0].offset, 2, 0),
+            (Row{{0, 127}, 3.0f / 127.0f}));
+  EXPECT_EQ(int8Row(buf, m.weights[0].offset, 2, 1),
+            (Row{{32, 127}, 4.0f / 127.0f})); // 31.75
+  EXPECT_EQ(int8Row(buf, m.weights[0].offset, 2, 2),
+            (Row{{51, 127}, 5.0f / 127.0f})); // 50.8
+  EXPECT_EQ(int8Row(buf, m.weights[1].offset, 1, 0), (Row{{0}, 3.0f / 127.0f}));
+  EXPECT_EQ(int8Row(buf, m.weights[1].offset, 1, 1),
+            (Row{{32}, 4.0f / 127.0f}));
+  EXPECT_EQ(int8Row(buf, m.weights[1].offset, 1, 2),
+            (Row{{51}, 5.0f / 127.0f}));
+}
+
 std::string bindError(std::vector<WeightRecipe> recipes) {
   rt::SafeTensors st = rt::SafeTensors::openFile(writeCheckpoint());
   try {

@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -41,6 +43,13 @@ struct Job {
   std::vector<int64_t> shardOffset; // per packed dimension
   std::shared_ptr<std::atomic<int64_t>> tasksLeft =
       std::make_shared<std::atomic<int64_t>>(0);
+  /// int8 rows: the recipe above is the f32 matrix [N, K]; row i goes to
+  /// offset + i * (K + 4) as K int8 values and its f32 scale.
+  bool int8 = false;
+  /// int8 rows split along k (a row-parallel tensor-parallel shard): the
+  /// whole rows, whose largest magnitude sets the scale, so every rank
+  /// quantizes as one rank would.
+  std::shared_ptr<const struct Job> wholeRows;
 };
 
 float element(Src dtype, const uint8_t *p) {
@@ -154,19 +163,38 @@ struct Task {
   int64_t bytes; // output bytes, for progress
 };
 
-/// Fills rows [begin, end) of the job's packed tensor.
-void run(const Task &task, uint8_t *buffer) {
+/// Row `i`'s K values as int8 (round to nearest even of w / s, within
+/// [-127, 127]) followed by s = max|w| / 127 (0 for a zero row), the
+/// definition the parity goldens use.
+float rowScale(const float *w, int64_t k) {
+  float maxAbs = 0;
+  for (int64_t c = 0; c < k; ++c)
+    maxAbs = std::max(maxAbs, std::fabs(w[c]));
+  return maxAbs / 127.0f;
+}
+
+void quantizeRow(const float *w, int64_t k, float scale, uint8_t *out) {
+  for (int64_t c = 0; c < k; ++c) {
+    float q = scale > 0 ? std::nearbyint(w[c] / scale) : 0.0f;
+    q = std::min(127.0f, std::max(-127.0f, q));
+    out[c] = static_cast<uint8_t>(static_cast<int8_t>(q));
+  }
+  std::memcpy(out + k, &scale, 4);
+}
+
+/// Fills rows [begin, end) of the job's packed tensor; row `firstRow` of
+/// the packed layout is at `out`.
+void pack(const Task &task, uint8_t *out, int64_t firstRow) {
   const Job &j = *task.job;
   const WeightRecipe &r = *j.recipe;
   const TensorView &t = *j.tensor;
-  uint8_t *out = buffer + j.offset;
   DType od = r.dtype;
   int64_t os = schema::dtypeBytes(od);
   size_t es = dtypeSize(t.dtype);
   size_t rank = r.shape.size();
   if (rank == 1) {
     convert(j.dtype, t.data + (task.begin + j.shardOffset[0]) * es, od,
-            out + task.begin * os, task.end - task.begin);
+            out + (task.begin - firstRow) * os, task.end - task.begin);
     return;
   }
   if (rank == 2 && !j.transpose) {
@@ -175,7 +203,7 @@ void run(const Task &task, uint8_t *buffer) {
       convert(j.dtype,
               t.data +
                   ((i + j.shardOffset[0]) * storedCols + j.shardOffset[1]) * es,
-              od, out + i * cols * os, cols);
+              od, out + (i - firstRow) * cols * os, cols);
     return;
   }
   if (rank == 2) {
@@ -191,7 +219,8 @@ void run(const Task &task, uint8_t *buffer) {
               t.data +
               ((c + j.shardOffset[1]) * storedCols + j.shardOffset[0]) * es;
           for (int64_t i = i0; i < i1; ++i)
-            put(od, out, i * cols + c, element(j.dtype, row + i * es));
+            put(od, out, (i - firstRow) * cols + c,
+                element(j.dtype, row + i * es));
         }
       }
     }
@@ -209,12 +238,39 @@ void run(const Task &task, uint8_t *buffer) {
     int64_t flat = 0;
     for (size_t d = 0; d < rank; ++d)
       flat += (index[d] + j.shardOffset[d]) * strides[d];
-    put(od, out, e, element(j.dtype, t.data + flat * es));
+    put(od, out, e - firstRow * inner, element(j.dtype, t.data + flat * es));
     for (size_t d = rank; d-- > 0;) {
       if (++index[d] < r.shape[d])
         break;
       index[d] = 0;
     }
+  }
+}
+
+void run(const Task &task, uint8_t *buffer) {
+  const Job &j = *task.job;
+  if (!j.int8) {
+    pack(task, buffer + j.offset, 0);
+    return;
+  }
+  // The f32 rows first, then each quantized into its K + 4 bytes.
+  int64_t k = j.recipe->shape[1];
+  std::vector<float> rows(static_cast<size_t>((task.end - task.begin) * k));
+  pack(task, reinterpret_cast<uint8_t *>(rows.data()), task.begin);
+  std::vector<float> whole;
+  int64_t wk = k;
+  if (j.wholeRows) {
+    wk = j.wholeRows->recipe->shape[1];
+    whole.resize(static_cast<size_t>((task.end - task.begin) * wk));
+    Task all{j.wholeRows.get(), task.begin, task.end, 0};
+    pack(all, reinterpret_cast<uint8_t *>(whole.data()), task.begin);
+  }
+  for (int64_t i = task.begin; i < task.end; ++i) {
+    const float *row = rows.data() + (i - task.begin) * k;
+    float scale = j.wholeRows
+                      ? rowScale(whole.data() + (i - task.begin) * wk, wk)
+                      : rowScale(row, k);
+    quantizeRow(row, k, scale, buffer + j.offset + i * (k + 4));
   }
 }
 
@@ -224,10 +280,49 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
                           const SafeTensors &checkpoint,
                           const BindOptions &options) {
   std::vector<Job> jobs;
+  std::deque<WeightRecipe> matrices; // int8 recipes' f32 matrices
   for (const WeightRecipe &r : manifest.weights) {
+    if (r.dtype == DType::I8) {
+      // int8 rows [N, K + 4] from the f32 matrix [N, K] (or its parts).
+      if (r.shape.size() != 2 || r.shape[1] <= 4)
+        fail("weight '{}': int8 rows must be [rows, k + 4], got [{}]", r.name,
+             fmt::join(r.shape, ", "));
+      int64_t k = r.shape[1] - 4;
+      std::vector<const WeightRecipe *> parts;
+      if (r.transform == WeightTransform::Concat) {
+        for (const WeightRecipe &part : r.parts)
+          parts.push_back(&part);
+      } else {
+        WeightRecipe m = r;
+        m.dtype = DType::F32;
+        m.shape = {r.shape[0], k};
+        matrices.push_back(std::move(m));
+        parts.push_back(&matrices.back());
+      }
+      size_t offset = r.offset;
+      for (const WeightRecipe *part : parts) {
+        if (part->dtype != DType::F32 || part->shape.size() != 2 ||
+            part->shape[1] != k)
+          fail("weight '{}': part '{}' is not an f32 [rows, {}] matrix", r.name,
+               part->name, k);
+        jobs.push_back(plan(*part, checkpoint, offset));
+        jobs.back().int8 = true;
+        if (part->shard && part->shard->axis == 1 && part->shard->count > 1) {
+          WeightRecipe m = *part;
+          m.shard.reset();
+          m.shape[1] = k * part->shard->count;
+          matrices.push_back(std::move(m));
+          jobs.back().wholeRows =
+              std::make_shared<const Job>(plan(matrices.back(), checkpoint, 0));
+        }
+        offset += static_cast<size_t>(part->shape[0] * (k + 4));
+      }
+      continue;
+    }
     if (r.dtype != DType::F32 && r.dtype != DType::BF16 &&
         r.dtype != DType::F16)
-      fail("weight '{}': packed dtype {} is not supported (f32, bf16, f16)",
+      fail("weight '{}': packed dtype {} is not supported (f32, bf16, f16, "
+           "i8)",
            r.name, schema::nameOf(r.dtype));
     if (r.transform != WeightTransform::Concat) {
       jobs.push_back(plan(r, checkpoint, r.offset));
@@ -240,8 +335,12 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
       offset += static_cast<size_t>(part.bytes());
     }
   }
+  auto packedBytes = [](const Job &j) {
+    return j.int8 ? j.recipe->shape[0] * (j.recipe->shape[1] + 4)
+                  : j.recipe->bytes();
+  };
   for (const Job &j : jobs)
-    if (j.offset + static_cast<size_t>(j.recipe->bytes()) >
+    if (j.offset + static_cast<size_t>(packedBytes(j)) >
         static_cast<size_t>(manifest.weightsBytes))
       fail("weight '{}' lies outside the artifact's {} bytes of weights",
            j.recipe->name, manifest.weightsBytes);
@@ -251,7 +350,7 @@ AlignedBuffer bindWeights(const schema::Manifest &manifest,
   int64_t total = 0;
   for (const Job &j : jobs) {
     int64_t rows = j.recipe->shape.empty() ? 1 : j.recipe->shape[0];
-    int64_t rowBytes = rows ? j.recipe->bytes() / rows : 0;
+    int64_t rowBytes = rows ? packedBytes(j) / rows : 0;
     int64_t per = std::max<int64_t>(1, (int64_t(4) << 20) /
                                            std::max<int64_t>(rowBytes, 1));
     if (j.transpose)

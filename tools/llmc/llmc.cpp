@@ -90,6 +90,11 @@ int main(int argc, char **argv) {
       cl::desc("how the KV caches are stored: f32 (default), f16 or bf16 "
                "(half the KV memory; attention widens to f32)"),
       cl::init("f32"), cl::cat(cat));
+  cl::opt<std::string> quantize(
+      "quantize",
+      cl::desc("weight-only quantization of the projection weights: none "
+               "(default) or int8 (per output channel, at load)"),
+      cl::init("none"), cl::cat(cat));
   cl::opt<bool> printKernels(
       "print-kernels", cl::desc("print the kernels as a table"), cl::cat(cat));
   cl::HideUnrelatedOptions(cat);
@@ -115,6 +120,7 @@ int main(int argc, char **argv) {
   opts.fuse = !noFuse;
   opts.weightDType = weightDType;
   opts.kvDType = kvDType;
+  opts.quantize = quantize;
   opts.reportPath = report;
   opts.printKernels = printKernels;
   opts.tp = tp;

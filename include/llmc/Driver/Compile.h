@@ -31,6 +31,7 @@ struct CompileOptions {
   bool fuse = true;                      // false: --no-fuse
   std::string weightDType = "auto";      // matrix weights: f32 bf16 f16 auto
   std::string kvDType = "f32";           // KV caches: f32 f16 bf16
+  std::string quantize = "none";         // projection weights: none int8
   std::string reportPath;                // --report FILE.json
   bool printKernels = false;             // --print-kernels (stdout)
   int64_t tp = 1;                        // tensor-parallel ranks

@@ -54,6 +54,27 @@ void LoopBuilder::store(Value v, Value m, ValueRange ivs) {
 Value LoopBuilder::loadIndex(Value m, ValueRange ivs) {
   return arith::IndexCastOp::create(b, loc, b.getIndexType(), load(m, ivs));
 }
+Value LoopBuilder::weightAt(Value w, Value row, Value k) {
+  Value v = load(w, {row, k});
+  if (v.getType().isInteger(8))
+    return arith::SIToFPOp::create(b, loc, b.getF32Type(), v);
+  return v;
+}
+Value LoopBuilder::rowScale(Value w, Value row, Value kdim) {
+  if (!cast<MemRefType>(w.getType()).getElementType().isInteger(8))
+    return Value();
+  Value bits;
+  for (int64_t i = 0; i < 4; ++i) {
+    Value byte =
+        memref::LoadOp::create(b, loc, w, ValueRange{row, addi(kdim, idx(i))});
+    Value word = arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
+    if (i)
+      word = arith::ShLIOp::create(
+          b, loc, word, arith::ConstantIntOp::create(b, loc, 8 * i, 32));
+    bits = bits ? arith::OrIOp::create(b, loc, bits, word).getResult() : word;
+  }
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
+}
 Value LoopBuilder::add(Value x, Value y) {
   return arith::AddFOp::create(b, loc, x, y);
 }

@@ -39,6 +39,13 @@ public:
   void store(mlir::Value v, mlir::Value m, mlir::ValueRange ivs);
   /// A loaded i32 as an index.
   mlir::Value loadIndex(mlir::Value m, mlir::ValueRange ivs);
+  /// Element (row, k) of a matrix weight as f32: a float widened, or an
+  /// int8 weight's value (rows of K i8 then their f32 scale, i8 [N, K + 4])
+  /// converted, its row's scale applied after the sum (rowScale).
+  mlir::Value weightAt(mlir::Value w, mlir::Value row, mlir::Value k);
+  /// The f32 scale of row `row` of an int8 weight (the 4 bytes after its
+  /// `kdim` values, little-endian), or a null Value for float weights.
+  mlir::Value rowScale(mlir::Value w, mlir::Value row, mlir::Value kdim);
 
   mlir::Value add(mlir::Value x, mlir::Value y);
   mlir::Value sub(mlir::Value x, mlir::Value y);

@@ -55,7 +55,7 @@ struct LinearLowering : KernelPattern<tfm::LinearOp> {
           xs.push_back(b.load(x, {m, kk}));
         SmallVector<Value> next;
         for (auto [r, row] : llvm::enumerate(rows)) {
-          Value wv = b.load(w, {row, kk});
+          Value wv = b.weightAt(w, row, kk);
           for (size_t i = 0; i < ms.size(); ++i)
             next.push_back(b.dotStep(
                 forOp.getRegionIterArgs()[r * ms.size() + i], xs[i], wv));
@@ -67,6 +67,8 @@ struct LinearLowering : KernelPattern<tfm::LinearOp> {
           auto dotOf = [&, c = c, i = i](size_t which) {
             size_t r = c * perChannel + which;
             Value acc = forOp.getResult(r * ms.size() + i);
+            if (Value scale = b.rowScale(w, rows[r], kdim))
+              acc = b.mul(acc, scale);
             return bias ? b.add(acc, b.load(bias, {rows[r]})) : acc;
           };
           Value y;

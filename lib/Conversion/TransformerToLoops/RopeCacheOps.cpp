@@ -209,8 +209,10 @@ struct QKVRopeCacheLowering : KernelPattern<tfm::QKVRopeCacheOp> {
         auto channel = [&](Value row) {
           Value acc =
               b.reduce(b.idx(0), kdim, b.f32(0), [&](Value kk, Value a) {
-                return b.dotStep(a, b.load(x, {t, kk}), b.load(w, {row, kk}));
+                return b.dotStep(a, b.load(x, {t, kk}), b.weightAt(w, row, kk));
               });
+          if (Value scale = b.rowScale(w, row, kdim))
+            acc = b.mul(acc, scale);
           return bias ? b.add(acc, b.load(bias, {row})) : acc;
         };
         Value p =

@@ -23,6 +23,9 @@ void buildCPUPlanPipeline(OpPassManager &pm,
                           const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
+  QuantizeWeightsOptions quant;
+  quant.scheme = options.quantize;
+  pm.addPass(createQuantizeWeights(quant));
   WeightDTypeOptions weights;
   weights.dtype = options.weightDType;
   pm.addPass(createWeightDType(weights));

@@ -35,6 +35,9 @@ void buildCUDAPlanPipeline(OpPassManager &pm,
                            const CUDAPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
+  QuantizeWeightsOptions quant;
+  quant.scheme = options.quantize;
+  pm.addPass(createQuantizeWeights(quant));
   WeightDTypeOptions weights;
   weights.dtype = options.weightDType;
   pm.addPass(createWeightDType(weights));

@@ -107,6 +107,33 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
 
 // -----
 
+// int8 rows: each i8 converted to f32 in the k loop; after it the row's
+// sum times its scale, the 4 little-endian bytes after its 16 values.
+// CHECK-LABEL: func.func @linear_0
+// CHECK-SAME: %[[W:[a-z0-9]+]]: memref<16x20xi8>
+// CHECK: scf.for {{.*}} -> (f32, f32) {
+// CHECK:   %[[WV:.*]] = memref.load %[[W]]
+// CHECK:   %[[WF:.*]] = arith.sitofp %[[WV]] : i8 to f32
+// CHECK:   arith.mulf %{{.*}}, %[[WF]] fastmath<reassoc,contract>
+// CHECK: %[[B0:.*]] = memref.load %[[W]][%{{.*}}, %c16]
+// CHECK: arith.extui %[[B0]] : i8 to i32
+// CHECK: %[[B3:.*]] = memref.load %[[W]][%{{.*}}, %c19]
+// CHECK: %[[BITS:.*]] = arith.ori
+// CHECK: %[[S:.*]] = arith.bitcast %[[BITS]] : i32 to f32
+// CHECK: %[[Y:.*]] = arith.mulf %{{.*}}, %[[S]]
+// CHECK: memref.store %[[Y]]
+
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
+  %e = tfm.weight "embed" : tensor<10x16xf32>
+  %h = tfm.embedding %e, %ids : (tensor<10x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  %w = tfm.weight "w" : tensor<16x20xi8>
+  %n = tfm.linear %h, %w {tfm.kernel_config = #tfm.cpu_kernel<parallel = output_channels, vector_width = 4, row_block = 1, channel_block = 2, tile_rows = 0>} : (tensor<?x16xf32>, tensor<16x20xi8>) -> tensor<?x16xf32>
+  %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+}
+
+// -----
+
 // The tanh GELU epilogue, then the residual add, one row and one channel
 // at a time.
 // CHECK-LABEL: func.func @linear_0

@@ -1,16 +1,40 @@
 // RUN: llmc-opt %s -split-input-file -verify-diagnostics -allow-unregistered-dialect
 
 func.func @weight_dynamic() {
-  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16 or f16 tensor, got 'tensor<?x4xf32>'}}
+  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16, f16 or i8 tensor, got 'tensor<?x4xf32>'}}
   %0 = tfm.weight "w" : tensor<?x4xf32>
   return
 }
 
 // -----
 
-func.func @weight_int8() {
-  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16 or f16 tensor, got 'tensor<4x4xi8>'}}
+func.func @weight_int16() {
+  // expected-error @+1 {{weight recipe 'w': type must be a static f32, bf16, f16 or i8 tensor, got 'tensor<4x4xi16>'}}
+  %0 = tfm.weight "w" : tensor<4x4xi16>
+  return
+}
+
+// -----
+
+func.func @weight_int8_no_scale() {
+  // expected-error @+1 {{weight recipe 'w': an i8 (int8 rows) recipe is [rows, k + 4] with k >= 1, got 'tensor<4x4xi8>'}}
   %0 = tfm.weight "w" : tensor<4x4xi8>
+  return
+}
+
+// -----
+
+func.func @weight_int8_parts() {
+  // expected-error @+1 {{weight recipe 'qk': part 'k' of type 'tensor<4x8xf32>' does not stack along dimension 0 into 'tensor<12x8xi8>'}}
+  %0 = tfm.weight "qk", transform = concat, parts = [#tfm.recipe<"q" : tensor<8x4xf32>>, #tfm.recipe<"k" : tensor<4x8xf32>>] : tensor<12x8xi8>
+  return
+}
+
+// -----
+
+func.func @linear_int8_width(%x: tensor<?x4xf32>, %w: tensor<8x4xi8>) {
+  // expected-error @+1 {{'tfm.linear' op int8 weight rows must hold input dimension 1 (4) values and a 4-byte scale, got 4 bytes}}
+  %0 = tfm.linear %x, %w : (tensor<?x4xf32>, tensor<8x4xi8>) -> tensor<?x8xf32>
   return
 }
 

@@ -28,6 +28,10 @@ struct CUDAPipelineOptions
   Option<std::string> kvDType{
       *this, "kv-dtype", llvm::cl::desc("KV caches stored as f32, f16 or bf16"),
       llvm::cl::init("f32")};
+  Option<std::string> quantize{
+      *this, "quantize",
+      llvm::cl::desc("projection weights quantized: none or int8"),
+      llvm::cl::init("none")};
 };
 
 /// Target-neutral rewrites, the CUDA kernel configuration, memory planning

@@ -127,8 +127,15 @@ LogicalResult WeightRecipeAttr::verify(
   };
   if (!type || !type.hasStaticShape() ||
       !(type.getElementType().isF32() || type.getElementType().isBF16() ||
-        type.getElementType().isF16()))
-    return where() << "type must be a static f32, bf16 or f16 tensor, got "
+        type.getElementType().isF16() || type.getElementType().isInteger(8)))
+    return where() << "type must be a static f32, bf16, f16 or i8 tensor, got "
+                   << type;
+  // int8 rows: [N, K + 4], K values then the row's f32 scale, quantized at
+  // load from the f32 matrix [N, K] the rest of the recipe describes.
+  bool int8 = type.getElementType().isInteger(8);
+  if (int8 && (type.getRank() != 2 || type.getDimSize(1) <= 4))
+    return where() << "an i8 (int8 rows) recipe is [rows, k + 4] with k >= 1, "
+                      "got "
                    << type;
   for (int64_t d : type.getShape())
     if (d <= 0)
@@ -150,9 +157,14 @@ LogicalResult WeightRecipeAttr::verify(
         return where() << "part '" << part.getName()
                        << "' must be a checkpoint tensor, not a concat";
       RankedTensorType pt = part.getType();
+      // int8 rows are quantized from the stacked f32 parts.
+      SmallVector<int64_t> rowShape(type.getShape().drop_front());
+      if (int8)
+        rowShape.back() -= 4;
       if (type.getRank() == 0 || pt.getRank() != type.getRank() ||
-          pt.getElementType() != type.getElementType() ||
-          pt.getShape().drop_front() != type.getShape().drop_front())
+          (int8 ? !pt.getElementType().isF32()
+                : pt.getElementType() != type.getElementType()) ||
+          pt.getShape().drop_front() != ArrayRef<int64_t>(rowShape))
         return where() << "part '" << part.getName() << "' of type " << pt
                        << " does not stack along dimension 0 into " << type;
       rows += pt.getDimSize(0);

@@ -63,9 +63,27 @@ LogicalResult expectWeightStorage(Operation *op, Value weight, StringRef whatW,
   Type c = rankedType(compute).getElementType();
   if (w == c || (c.isF32() && (w.isBF16() || w.isF16())))
     return success();
+  if (w.isInteger(8) && c.isF32() && rankedType(weight).getRank() == 2)
+    return success(); // int8 rows; the caller checks the k + 4 width
   return op->emitOpError() << whatW << " element type " << w << " is neither "
                            << whatC << "'s (" << c
                            << ") nor a bf16/f16 storage of f32";
+}
+
+/// A matrix weight's k (dimension 1) against the input's: equal, or k + 4
+/// for int8 rows (each row's f32 scale after its values).
+LogicalResult expectWeightK(Operation *op, Value weight, Value input,
+                            int64_t inputDim) {
+  auto wt = rankedType(weight);
+  if (!wt.getElementType().isInteger(8))
+    return expectDim(op, weight, 1, "weight", input, inputDim, "input");
+  int64_t k = rankedType(input).getDimSize(inputDim);
+  if (ShapedType::isDynamic(k) || wt.getDimSize(1) != k + 4)
+    return op->emitOpError()
+           << "int8 weight rows must hold input dimension " << inputDim << " ("
+           << dimStr(k) << ") values and a 4-byte scale, got "
+           << wt.getDimSize(1) << " bytes";
+  return success();
 }
 
 LogicalResult checkAxis(Operation *op, int64_t axis, int64_t rank) {
@@ -205,8 +223,7 @@ LogicalResult LinearOp::verify() {
     return emitOpError() << "input must have rank >= 1";
   if (failed(expectRank(op, getWeight(), 2, "weight")) ||
       failed(expectRank(op, getResult(), rank, "result")) ||
-      failed(expectDim(op, getWeight(), 1, "weight", getInput(), rank - 1,
-                       "input")) ||
+      failed(expectWeightK(op, getWeight(), getInput(), rank - 1)) ||
       failed(expectWeightStorage(op, getWeight(), "weight", getInput(),
                                  "input")) ||
       failed(expectSameElementType(op, getResult(), "result", getInput(),
@@ -377,7 +394,7 @@ LogicalResult QKVRopeCacheOp::verify() {
       failed(expectRank(op, getWeight(), 2, "weight")) ||
       failed(expectRank(op, getQuery(), 3, "query")) ||
       failed(verifyCache(op, getKeyCache(), "key_cache")) ||
-      failed(expectDim(op, getWeight(), 1, "weight", getInput(), 1, "input")) ||
+      failed(expectWeightK(op, getWeight(), getInput(), 1)) ||
       failed(expectWeightStorage(op, getWeight(), "weight", getInput(),
                                  "input")) ||
       failed(expectDim(op, getQuery(), 0, "query", getInput(), 0, "input")) ||

@@ -16,16 +16,11 @@ using namespace llmc;
 namespace {
 
 /// Whether `use` reads its weight as a matrix whose elements the kernel
-/// widens as it loads them.
+/// widens as it loads them: a projection's weight or an embedding table.
 bool readsAsMatrix(OpOperand &use) {
-  Operation *op = use.getOwner();
-  if (auto l = dyn_cast<tfm::LinearOp>(op))
-    return use.get() == l.getWeight() && use.get() != l.getInput();
-  if (auto q = dyn_cast<tfm::QKVRopeCacheOp>(op))
-    return use.get() == q.getWeight() && use.get() != q.getInput();
-  if (auto e = dyn_cast<tfm::EmbeddingOp>(op))
+  if (auto e = dyn_cast<tfm::EmbeddingOp>(use.getOwner()))
     return use.get() == e.getTable();
-  return false;
+  return tfm::isProjectionWeight(use);
 }
 
 /// `recipe` with `elem` as its (and its parts') element type.

@@ -17,16 +17,19 @@ int64_t tokenElements(Value v) {
   return n;
 }
 
+/// A matrix weight's multiply-adds per token: rows x k (int8 rows hold
+/// their 4-byte scale after the k values).
+static int64_t matrixMacs(RankedTensorType w) {
+  int64_t k = w.getDimSize(1) - (w.getElementType().isInteger(8) ? 4 : 0);
+  return w.getDimSize(0) * k;
+}
+
 int64_t flopsPerToken(Operation *op) {
-  if (auto l = dyn_cast<LinearOp>(op)) {
-    auto w = l.getWeight().getType();
-    return 2 * w.getDimSize(0) * w.getDimSize(1);
-  }
-  if (auto q = dyn_cast<QKVRopeCacheOp>(op)) {
-    auto w = q.getWeight().getType();
-    return 2 * w.getDimSize(0) * w.getDimSize(1) +
+  if (auto l = dyn_cast<LinearOp>(op))
+    return 2 * matrixMacs(l.getWeight().getType());
+  if (auto q = dyn_cast<QKVRopeCacheOp>(op))
+    return 2 * matrixMacs(q.getWeight().getType()) +
            6 * tokenElements(q.getQuery());
-  }
   if (auto a = dyn_cast<AttentionOp>(op))
     return 4 * tokenElements(a.getQuery());
   if (auto m = dyn_cast<MatmulOp>(op)) {

@@ -8,6 +8,9 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Tfm_FloatTensor : RankedTensorOf<[AnyFloat]>;
 def Tfm_IntTensor : RankedTensorOf<[I32, I64]>;
+// A weight as stored: floats, or int8 rows with their scales (i8 [N, K + 4],
+// see tfm-quantize-weights).
+def Tfm_WeightTensor : RankedTensorOf<[AnyFloat, I8]>;
 
 //===----------------------------------------------------------------------===//
 // Parameters and embeddings
@@ -29,7 +32,7 @@ def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
     ```
   }];
   let arguments = (ins Tfm_WeightRecipeAttr:$recipe);
-  let results = (outs Tfm_FloatTensor:$result);
+  let results = (outs Tfm_WeightTensor:$result);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
   let builders = [
@@ -189,7 +192,7 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure, AttrSizedOperandSegments]> {
 
     Then the optional `residual` (of the result's type) is added.
   }];
-  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_WeightTensor:$weight,
                        Optional<Tfm_FloatTensor>:$bias,
                        Optional<Tfm_FloatTensor>:$residual,
                        DefaultValuedAttr<Tfm_EpilogueAttr,
@@ -295,7 +298,7 @@ def Tfm_QKVRopeCacheOp : Tfm_Op<"qkv_rope_cache",
     values go straight to the paged caches at `slots` (negative: skipped)
     and the queries are the result. Made by `tfm-fuse-qkv-rope-cache`.
   }];
-  let arguments = (ins Tfm_FloatTensor:$input, Tfm_FloatTensor:$weight,
+  let arguments = (ins Tfm_FloatTensor:$input, Tfm_WeightTensor:$weight,
                        Optional<Tfm_FloatTensor>:$bias,
                        Tfm_IntTensor:$positions, Tfm_IntTensor:$slots,
                        Tfm_FloatTensor:$key_cache,

@@ -30,6 +30,11 @@ namespace tfm {
 std::optional<int64_t> boundedBytes(mlir::RankedTensorType type,
                                     int64_t maxTokens);
 
+/// Whether `use` reads a weight as a projection matrix: the weight operand
+/// of tfm.linear or tfm.qkv_rope_cache (what tfm-quantize-weights and
+/// tfm-weight-dtype change).
+bool isProjectionWeight(mlir::OpOperand &use);
+
 } // namespace tfm
 } // namespace llmc
 
