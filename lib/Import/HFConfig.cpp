@@ -2,6 +2,7 @@
 #include "llmc/Import/HFConfig.h"
 
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -415,6 +416,20 @@ Expected<ModelConfig> parseHFConfig(StringRef text, StringRef path) {
                 path, cfg.architectureName));
   cfg.arch = *arch;
 
+  // Pre-quantized checkpoints (GPTQ, AWQ, FP8, bitsandbytes, ...) hold
+  // packed tensors under other names: refused by format until they load.
+  if (const json::Value *q = root->get("quantization_config")) {
+    std::string method = "unknown";
+    if (const json::Object *o = q->getAsObject())
+      if (std::optional<StringRef> m = o->getString("quant_method"))
+        method = m->str();
+    return makeError(formatv(
+        "{0}: field 'quantization_config': a pre-quantized checkpoint "
+        "(quant_method '{1}') is not supported yet; compile the unquantized "
+        "checkpoint instead, with --quantize int8 for int8 weights",
+        path, method));
+  }
+
   if (cfg.arch == Architecture::GPT2)
     readGPT2(r, cfg);
   else
@@ -464,6 +479,27 @@ Expected<ModelConfig> readHFConfig(StringRef modelDir) {
   Expected<ModelConfig> cfg = parseHFConfig((*buf)->getBuffer(), path);
   if (!cfg)
     return cfg.takeError();
+
+  // Weights come from safetensors only. A directory that holds PyTorch
+  // pickles and no safetensors is refused here, with the conversion, rather
+  // than at load (a directory with a config alone compiles: the artifact
+  // is weight-free).
+  auto has = [&](StringRef name) {
+    SmallString<256> p(modelDir);
+    sys::path::append(p, name);
+    return sys::fs::exists(p);
+  };
+  if (!has("model.safetensors") && !has("model.safetensors.index.json")) {
+    for (StringRef bin : {"pytorch_model.bin", "pytorch_model.bin.index.json"})
+      if (has(bin))
+        return makeError(formatv(
+            "{0}: holds {1} but no model.safetensors: llmc reads safetensors "
+            "only (PyTorch pickles run code when loaded). Convert it once "
+            "with transformers: python3 -c \"from transformers import "
+            "AutoModelForCausalLM as M; "
+            "M.from_pretrained('{0}').save_pretrained('{0}')\"",
+            modelDir, bin));
+  }
 
   // generation_config.json's eos_token_id wins when present (it is what
   // transformers' generate uses).
