@@ -41,6 +41,12 @@ CONFIG = dict(vocab_size=32000, hidden_size=768, intermediate_size=2048,
               num_key_value_heads=4, max_position_embeddings=2048,
               rms_norm_eps=1e-5, tie_word_embeddings=False,
               bos_token_id=1, eos_token_id=2)
+# --size 1b: Llama-3.2-1B's shape, saved in bf16 (2.5 GB).
+CONFIG_1B = dict(vocab_size=128256, hidden_size=2048, intermediate_size=8192,
+                 num_hidden_layers=16, num_attention_heads=32,
+                 num_key_value_heads=8, max_position_embeddings=2048,
+                 rms_norm_eps=1e-5, tie_word_embeddings=True,
+                 bos_token_id=1, eos_token_id=2)
 PROMPT_LEN = 8
 PREFILL_LEN = 512
 LLAMA_CPP = "llama-cpp-python==0.3.36"
@@ -124,14 +130,16 @@ def llama2_tokenizer(vocab_size):
                   "vocab": vocab, "merges": []}}
 
 
-def make_model(work):
-    model_dir = work / "llama-125m"
+def make_model(work, size):
+    model_dir = work / ("llama-125m" if size == "125m" else "llama-1b-bf16")
     if (model_dir / "tokenizer.json").exists():
         return model_dir
     import torch
     import transformers
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(transformers.LlamaConfig(**CONFIG))
+    if size == "1b":
+        model = model.to(torch.bfloat16)
     model.save_pretrained(model_dir)
     (model_dir / "tokenizer.json").write_text(
         json.dumps(llama2_tokenizer(CONFIG["vocab_size"])))
@@ -142,24 +150,28 @@ def make_model(work):
     return model_dir
 
 
-def convert(work, py, src, model_dir, build):
+def convert(work, py, src, model_dir, build, size):
     out = {}
-    for name, flags in [("f32", ["--weight-dtype", "f32"]),
-                        ("bf16", ["--weight-dtype", "bf16"]),
-                        ("int8", ["--weight-dtype", "f32", "--quantize",
-                                  "int8"])]:
-        art = work / f"llmc-{name}.llmc"
+    big = size == "1b"
+    llmc_variants = [("f32", ["--weight-dtype", "f32"]),
+                     ("bf16", ["--weight-dtype", "bf16"]),
+                     ("int8", ["--weight-dtype", "f32", "--quantize",
+                               "int8"])]
+    if big:  # the bf16 checkpoint as is, and int8 (embeddings stay bf16)
+        llmc_variants = [("bf16", []), ("int8", ["--quantize", "int8"])]
+    for name, flags in llmc_variants:
+        art = work / f"llmc-{size}-{name}.llmc"
         sh([str(build / "bin/llmc"), str(model_dir), "-o", str(art),
             "--max-seq-len", "1024", "--cpu", "native", *flags])
         out[f"llmc {name}"] = art
-    for outtype in ("f32", "f16", "q8_0"):
-        gguf = work / f"model-{outtype}.gguf"
+    for outtype in ("f16", "q8_0") if big else ("f32", "f16", "q8_0"):
+        gguf = work / f"model-{size}-{outtype}.gguf"
         if not gguf.exists():
             sh([str(py), str(src / "convert_hf_to_gguf.py"), str(model_dir),
                 "--outtype", outtype, "--outfile", str(gguf)],
                capture_output=True)
         out[f"llama.cpp {outtype.upper()}"] = gguf
-    for q in ("float32", "int8"):
+    for q in () if big else ("float32", "int8"):
         d = work / f"ct2-{q}"
         if not d.exists():
             sh([str(py.parent / "ct2-transformers-converter"), "--model",
@@ -179,9 +191,14 @@ def prompts(batch, length=PROMPT_LEN):
 
 def llama_cpp_worker(path, mode, tokens, threads):
     import llama_cpp
+    start = time.perf_counter()
     llm = llama_cpp.Llama(model_path=path, n_ctx=1024, n_batch=512,
                           n_threads=threads, n_threads_batch=threads,
                           verbose=False, logits_all=False)
+    if mode == "first":  # load, the prompt and one token: seconds
+        llm.eval(prompts(1)[0])
+        llm.eval([int(llm.scores[llm.n_tokens - 1].argmax())])
+        return time.perf_counter() - start
     if mode == "prefill":
         ids = prompts(1, PREFILL_LEN)[0]
         t = time.perf_counter()
@@ -237,7 +254,7 @@ def llmc_run(build, art, model_dir, mode, tokens, batch, threads):
     ps = prompts(1, PREFILL_LEN) if mode == "prefill" else prompts(batch)
     for p in ps:
         args += ["--prompt-ids", " ".join(map(str, p))]
-    n = 2 if mode == "prefill" else tokens
+    n = 2 if mode == "prefill" else 1 if mode == "first" else tokens
     out = json.loads(sh(
         [str(build / "bin/llm-run"), str(art), "--weights", str(model_dir),
          *args, "--max-tokens", str(n), "--ignore-eos", "--format", "json",
@@ -246,6 +263,8 @@ def llmc_run(build, art, model_dir, mode, tokens, batch, threads):
     timing = (out[0] if isinstance(out, list) else out)["timing"]
     if mode == "prefill":
         return PREFILL_LEN / timing["prefill_s"]
+    if mode == "first":  # load, the prompt and one token: seconds
+        return timing["load_s"] + timing["prefill_s"]
     return batch * timing["decode_steps"] / timing["decode_s"]
 
 
@@ -256,7 +275,7 @@ def measure(engine, path, mode, batch, args, py, build, model_dir):
     kind = "llama_cpp" if engine.startswith("llama.cpp") else "ct2"
     out = sh([str(py), __file__, "--worker", kind, str(path), "--mode", mode,
               "--batch", str(batch), "--tokens", str(args.tokens),
-              "--threads", str(args.threads)],
+              "--threads", str(args.threads), "--size", args.size],
              capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -276,11 +295,18 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", choices=["125m", "1b"], default="125m",
+                    help="1b: a Llama-3.2-1B-shaped bf16 checkpoint; llmc "
+                         "bf16/int8 against llama.cpp F16/Q8_0, decode b1 "
+                         "and start to first token")
     ap.add_argument("--markdown", help="also write the table here")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="decode", help=argparse.SUPPRESS)
     ap.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    global CONFIG
+    if args.size == "1b":
+        CONFIG = CONFIG_1B
     if args.worker:
         kind, path = args.worker
         if kind == "llama_cpp":
@@ -295,9 +321,11 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     build = pathlib.Path(args.build).resolve()
     py, src = ensure_peers(work)
-    model_dir = make_model(work)
-    engines = convert(work, py, src, model_dir, build)
+    model_dir = make_model(work, args.size)
+    engines = convert(work, py, src, model_dir, build, args.size)
     modes = [("decode", 1), ("decode", 16), ("prefill", 1)]
+    if args.size == "1b":
+        modes = [("decode", 1), ("first", 1)]
     results = {(e, m, b): [] for e in engines for m, b in modes}
     for r in range(args.rounds):
         order = list(engines)
@@ -309,11 +337,14 @@ def main():
                 v = measure(e, engines[e], mode, batch, args, py, build,
                             model_dir)
                 results[(e, mode, batch)].append(v)
-                print(f"round {r + 1}: {e:<20} {mode} b{batch}: {v:8.1f} "
-                      "tok/s", flush=True)
+                unit = "s" if mode == "first" else "tok/s"
+                print(f"round {r + 1}: {e:<20} {mode} b{batch}: {v:8.2f} "
+                      f"{unit}", flush=True)
 
     rows = [("model", "Llama 125M (hidden 768, 12 layers, GQA 12/4, vocab "
-                      "32000), random weights"),
+                      "32000), random weights, fp32" if args.size == "125m"
+                      else "Llama-3.2-1B shape (hidden 2048, 16 layers, GQA "
+                      "32/8, vocab 128256, tied), random weights, bf16"),
             ("threads", str(args.threads)),
             ("rounds", f"{args.rounds}, each engine a fresh process")]
     for e in engines:
@@ -323,16 +354,20 @@ def main():
             if not xs:
                 cells.append("-")
                 continue
-            cell = f"{statistics.median(xs):.1f}"
+            cell = f"{statistics.median(xs):.2f}"
             base = BASELINE.get(e)
-            if base:
-                ratios = [x / y for x, y in
+            if base and results[(base, mode, batch)]:
+                # Above 1: the peer is better (faster, or sooner).
+                ratios = [(y / x if mode == "first" else x / y) for x, y in
                           zip(xs, results[(base, mode, batch)])]
                 cell += f" ({statistics.median(ratios):.2f}x)"
             cells.append(cell)
         rows.append((e, " | ".join(cells)))
-    rows.append(("columns", "decode b1 | decode b16 | prefill 512, tok/s "
-                            "(ratio to llmc of the same precision)"))
+    rows.append(("columns", " | ".join(
+        "start to first token, s" if m == "first" else
+        f"{'prefill 512' if m == 'prefill' else 'decode'} b{b}, tok/s"
+        for m, b in modes) + " (ratio: peer vs llmc of the same precision, "
+        "above 1 = the peer is better)"))
     print_table(rows, args.markdown)
 
 

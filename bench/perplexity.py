@@ -75,9 +75,10 @@ def hf_scores(model_dir, wins, transform=None):
     import transformers
     model = transformers.AutoModelForCausalLM.from_pretrained(
         model_dir, dtype=torch.float32).eval()
-    if transform:
+    if transform:  # the projections and the embedding table (tied here)
         emb = model.get_input_embeddings().weight
         with torch.no_grad():
+            emb.copy_(transform(emb))
             for mod in model.modules():
                 if isinstance(mod, torch.nn.Linear) and mod.weight is not emb:
                     mod.weight.copy_(transform(mod.weight))

@@ -106,10 +106,10 @@ MODELS = {
         llmc_args=["--weight-dtype=bf16"],
         config=llama_base(num_attention_heads=4, num_key_value_heads=1)),
     # int8 rows (llmc --quantize=int8): goldens on every projection weight
-    # quantized per output channel and dequantized (round to nearest even
-    # of w / s, s = max|w| / 127); embeddings, norms, biases and a tied
-    # LM head stay fp32. Llama: untied LM head (quantized), merged QKV;
-    # GPT-2: Conv1D weights quantized per column (output channel).
+    # and the embedding table quantized per output channel / token row and
+    # dequantized (round to nearest even of w / s, s = max|w| / 127); norms,
+    # biases and positions stay fp32. Llama: untied LM head, merged QKV;
+    # GPT-2: Conv1D weights per column (output channel), tied LM head.
     "llama-f32-as-int8": dict(
         arch="llama", dtype=torch.float32, quantize="int8",
         llmc_args=["--quantize=int8"],
@@ -161,11 +161,14 @@ def q8_rows(w):
 
 
 def quantize_projections(model):
+    """What llmc --quantize int8 quantizes: every projection and the
+    embedding table (tied or not), per output channel / per token row."""
     with torch.no_grad():
+        emb = model.get_input_embeddings().weight
+        emb.copy_(q8_rows(emb))
         for name, mod in model.named_modules():
             if isinstance(mod, torch.nn.Linear):
-                tied = mod.weight is model.get_input_embeddings().weight
-                if not tied:
+                if mod.weight is not emb:
                     mod.weight.copy_(q8_rows(mod.weight))
             elif type(mod).__name__ == "Conv1D":  # GPT-2: [in, out]
                 mod.weight.copy_(q8_rows(mod.weight.t()).t())

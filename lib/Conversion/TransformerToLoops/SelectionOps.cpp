@@ -12,11 +12,15 @@ namespace {
 /// of `out` (its rows or its columns).
 void gatherRows(LoopBuilder &b, Value table, Value indices, Value out,
                 int64_t ranged, Value begin, Value end) {
+  Value width = b.dim(out, 1);
   b.loopNest(
-      {b.dim(indices, 0), b.dim(table, 1)},
+      {b.dim(indices, 0), width},
       [&](ValueRange iv) {
         Value row = b.loadIndex(indices, {iv[0]});
-        b.store(b.load(table, {row, iv[1]}), out, iv);
+        Value v = b.weightAt(table, row, iv[1]);
+        if (Value scale = b.rowScale(table, row, width))
+          v = b.mul(v, scale);
+        b.store(v, out, iv);
       },
       ranged, begin, end);
 }
@@ -38,8 +42,9 @@ struct EmbeddingLowering : KernelPattern<tfm::EmbeddingOp> {
     Value out = k.results[0];
     OpBuilder &ob = b.builder();
     Location loc = b.getLoc();
+    Value width = b.dim(out, 1);
     b.loopNest(
-        {b.dim(ids, 0), b.dim(table, 1)},
+        {b.dim(ids, 0), width},
         [&](ValueRange iv) {
           Value row = arith::SubIOp::create(ob, loc, b.loadIndex(ids, {iv[0]}),
                                             b.idx(*start));
@@ -53,7 +58,10 @@ struct EmbeddingLowering : KernelPattern<tfm::EmbeddingOp> {
           {
             OpBuilder::InsertionGuard g(ob);
             ob.setInsertionPointToStart(ifOp.thenBlock());
-            scf::YieldOp::create(ob, loc, b.load(table, {row, iv[1]}));
+            Value v = b.weightAt(table, row, iv[1]);
+            if (Value scale = b.rowScale(table, row, width))
+              v = b.mul(v, scale);
+            scf::YieldOp::create(ob, loc, v);
             ob.setInsertionPointToStart(ifOp.elseBlock());
             scf::YieldOp::create(ob, loc, b.f32(0));
           }

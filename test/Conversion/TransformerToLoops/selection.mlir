@@ -67,3 +67,20 @@ func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %
   %logits = tfm.gather_last_tokens %n, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
   return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }
+
+// -----
+
+// int8 rows (tfm-quantize-weights): the token's row converted and scaled
+// by the f32 in its last 4 bytes.
+// CHECK-LABEL: func.func @embedding_0(%arg0: memref<10x20xi8>
+// CHECK: %[[Q:.*]] = memref.load %arg0
+// CHECK: %[[F:.*]] = arith.sitofp %[[Q]] : i8 to f32
+// CHECK: %[[S:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: %[[V:.*]] = arith.mulf %[[F]], %[[S]]
+// CHECK: memref.store %[[V]], %arg2
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
+  %e = tfm.weight "embed" : tensor<10x20xi8>
+  %h = tfm.embedding %e, %ids : (tensor<10x20xi8>, tensor<?xi32>) -> tensor<?x16xf32>
+  %logits = tfm.gather_last_tokens %h, %li : (tensor<?x16xf32>, tensor<?xi32>) -> tensor<?x16xf32>
+  return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
+}

@@ -34,12 +34,22 @@ func.func @merged(%x: tensor<?x4xf32>) -> tensor<?x12xf32> {
 
 // -----
 
-// A tied table (the embedding reads it too) is not quantized.
-// CHECK-LABEL: func.func @tied
-// CHECK: tfm.weight "embed" : tensor<512x64xf32>
-func.func @tied(%ids: tensor<?xi32>) -> tensor<?x512xf32> {
+// A tied table: the embedding reads each token's row with its scale, the
+// LM head the rows as a projection. Learned positions (ids = the step's
+// positions argument) stay f32.
+// CHECK-LABEL: func.func @step
+// CHECK: %[[T:.*]] = tfm.weight "embed" : tensor<512x68xi8>
+// CHECK: tfm.embedding %[[T]], %{{.*}} : (tensor<512x68xi8>, tensor<?xi32>) -> tensor<?x64xf32>
+// CHECK: %[[P:.*]] = tfm.weight "wpe" : tensor<256x64xf32>
+// CHECK: tfm.embedding %[[P]], %{{.*}} : (tensor<256x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+// CHECK: tfm.linear %{{.*}}, %[[T]] : (tensor<?x64xf32>, tensor<512x68xi8>) -> tensor<?x512xf32>
+func.func @step(%ids: tensor<?xi32>, %pos: tensor<?xi32>, %seq: tensor<?xi32>, %slots: tensor<?xi32>, %bt: tensor<?x?xi32>, %li: tensor<?xi32>, %kc: tensor<?x4x2x8xf32>, %vc: tensor<?x4x2x8xf32>) -> (tensor<?x512xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>) attributes {tfm.step} {
   %t = tfm.weight "embed" : tensor<512x64xf32>
   %h = tfm.embedding %t, %ids : (tensor<512x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
-  %l = tfm.linear %h, %t : (tensor<?x64xf32>, tensor<512x64xf32>) -> tensor<?x512xf32>
-  return %l : tensor<?x512xf32>
+  %p = tfm.weight "wpe" : tensor<256x64xf32>
+  %hp = tfm.embedding %p, %pos : (tensor<256x64xf32>, tensor<?xi32>) -> tensor<?x64xf32>
+  %s = tfm.add %h, %hp : tensor<?x64xf32>
+  %l = tfm.linear %s, %t : (tensor<?x64xf32>, tensor<512x64xf32>) -> tensor<?x512xf32>
+  %g = tfm.gather_last_tokens %l, %li : (tensor<?x512xf32>, tensor<?xi32>) -> tensor<?x512xf32>
+  return %g, %kc, %vc : tensor<?x512xf32>, tensor<?x4x2x8xf32>, tensor<?x4x2x8xf32>
 }

@@ -150,7 +150,10 @@ LogicalResult EmbeddingOp::verify() {
       failed(expectRank(op, getIds(), 1, "ids")) ||
       failed(expectRank(op, getResult(), 2, "result")) ||
       failed(expectDim(op, getResult(), 0, "result", getIds(), 0, "ids")) ||
-      failed(expectDim(op, getResult(), 1, "result", getTable(), 1, "table")) ||
+      failed(getTable().getType().getElementType().isInteger(8)
+                 ? expectWeightK(op, getTable(), getResult(), 1)
+                 : expectDim(op, getResult(), 1, "result", getTable(), 1,
+                             "table")) ||
       failed(
           expectWeightStorage(op, getTable(), "table", getResult(), "result")))
     return failure();

@@ -1,6 +1,7 @@
 //===- QuantizeWeights.cpp - int8 rows for the projection weights ---------===//
 #include "llmc/Dialect/Transformer/IR/TransformerOps.h"
 #include "llmc/Dialect/Transformer/Transforms/Passes.h"
+#include "schema/Artifact.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
@@ -44,7 +45,20 @@ struct QuantizeWeights : llmc::impl::QuantizeWeightsBase<QuantizeWeights> {
         auto type = cast<RankedTensorType>(w.getType());
         return type.getElementType().isF32() && type.getRank() == 2 &&
                !w->use_empty() &&
-               llvm::all_of(w->getUses(), tfm::isProjectionWeight);
+               llvm::all_of(w->getUses(), [](OpOperand &use) {
+                 // Projections, and token embedding tables (a tied LM
+                 // head is both): a token's row is read with its scale.
+                 // Learned positions (GPT-2's wpe) stay as they are.
+                 if (auto e = dyn_cast<tfm::EmbeddingOp>(use.getOwner())) {
+                   auto ids = dyn_cast<BlockArgument>(e.getIds());
+                   bool positions =
+                       ids &&
+                       ids.getArgNumber() ==
+                           static_cast<unsigned>(schema::StepInput::Positions);
+                   return use.get() == e.getTable() && !positions;
+                 }
+                 return tfm::isProjectionWeight(use);
+               });
       });
       if (!projection)
         continue;

@@ -56,7 +56,7 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
     `result[t, :] = table[ids[t] - vocab_start, :]` for ids in that range,
     and zeros for the others, so that the ranks' results sum to the lookup.
   }];
-  let arguments = (ins Tfm_FloatTensor:$table, Tfm_IntTensor:$ids,
+  let arguments = (ins Tfm_WeightTensor:$table, Tfm_IntTensor:$ids,
                        OptionalAttr<I64Attr>:$vocab_start);
   let results = (outs Tfm_FloatTensor:$result);
   let assemblyFormat =

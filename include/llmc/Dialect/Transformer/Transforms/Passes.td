@@ -158,15 +158,16 @@ def QuantizeWeights : Pass<"tfm-quantize-weights", "mlir::ModuleOp"> {
                 "per output channel)";
   let description = [{
     With `scheme=int8`, every `tfm.weight` read only as the weight of
-    `tfm.linear` or `tfm.qkv_rope_cache` (Q/K/V, O, the MLP, an untied LM
-    head) becomes int8 rows: `tensor<N x (K + 4) x i8>`, each row's K
+    `tfm.linear` or `tfm.qkv_rope_cache` (Q/K/V, O, the MLP, the LM head)
+    or as the table of a token `tfm.embedding` (learned positions stay)
+    becomes int8 rows: `tensor<N x (K + 4) x i8>`, each row's K
     values `round(w / s)` (to nearest even, in [-127, 127]) followed by
     its f32 scale `s = max|w| / 127` in 4 little-endian bytes. The recipe
     keeps its sources, transform, shard or f32 parts: the runtime packs the
     f32 rows as before and quantizes each at load (the artifact stays
     weight-free). Kernels convert each i8 to f32 in registers, sum in f32
-    and multiply the row's sum by its scale. Embedding tables (and a tied
-    LM head) are not quantized; `none` (the default) changes nothing.
+    and multiply the row's sum by its scale; the embedding scales the
+    token's row. `none` (the default) changes nothing.
 
     ```mlir
     %w = tfm.weight "model.layers.0.mlp.down_proj.weight" : tensor<64x180xi8>
