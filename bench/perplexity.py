@@ -32,7 +32,10 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "scripts"))
 from benchlib import print_table  # noqa: E402
+# The int8-row quantization the parity goldens use (llmc's definition).
+from make_test_models import q8_rows  # noqa: E402
 
 HELD_OUT = ["GPL-1", "MPL-1.1", "BSD", "CC0-1.0"]
 
@@ -45,14 +48,6 @@ def windows(tokenizer, licenses, length, count):
             ids += tokenizer(path.read_text(errors="replace"))["input_ids"]
     out = [ids[i:i + length] for i in range(0, len(ids) - length, length)]
     return out[:count]
-
-
-def q8_rows(w):
-    import torch
-    s = w.abs().amax(dim=1, keepdim=True) / 127.0
-    q = torch.where(s > 0, torch.round(w / torch.where(s > 0, s, 1.0)),
-                    torch.zeros_like(w)).clamp(-127, 127)
-    return q * s
 
 
 def q8_0(w):

@@ -23,15 +23,8 @@ void buildCPUPlanPipeline(OpPassManager &pm,
                           const CPUPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
-  QuantizeWeightsOptions quant;
-  quant.scheme = options.quantize;
-  pm.addPass(createQuantizeWeights(quant));
-  WeightDTypeOptions weights;
-  weights.dtype = options.weightDType;
-  pm.addPass(createWeightDType(weights));
-  KVDTypeOptions kv;
-  kv.dtype = options.kvDType;
-  pm.addPass(createKVDType(kv));
+  addPrecisionPasses(pm, options.quantize, options.weightDType,
+                     options.kvDType);
   CPUConfigureKernelsOptions configure;
   configure.cpu = options.cpu;
   pm.addPass(createCPUConfigureKernels(configure));

@@ -35,15 +35,8 @@ void buildCUDAPlanPipeline(OpPassManager &pm,
                            const CUDAPipelineOptions &options) {
   if (options.fuse)
     addFusionPasses(pm);
-  QuantizeWeightsOptions quant;
-  quant.scheme = options.quantize;
-  pm.addPass(createQuantizeWeights(quant));
-  WeightDTypeOptions weights;
-  weights.dtype = options.weightDType;
-  pm.addPass(createWeightDType(weights));
-  KVDTypeOptions kv;
-  kv.dtype = options.kvDType;
-  pm.addPass(createKVDType(kv));
+  addPrecisionPasses(pm, options.quantize, options.weightDType,
+                     options.kvDType);
   CUDAConfigureKernelsOptions configure;
   configure.threads = options.threads;
   pm.addPass(createCUDAConfigureKernels(configure));

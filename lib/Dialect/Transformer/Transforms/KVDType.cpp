@@ -22,14 +22,10 @@ struct KVDType : llmc::impl::KVDTypeBase<KVDType> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = module.getContext();
-    Type elem;
-    if (dtype == "f32")
+    Type elem = tfm::storageFloatType(ctx, dtype);
+    if (elem && elem.isF32())
       return;
-    if (dtype == "f16")
-      elem = Float16Type::get(ctx);
-    else if (dtype == "bf16")
-      elem = BFloat16Type::get(ctx);
-    else {
+    if (!elem) {
       module.emitError() << "tfm-kv-dtype: dtype '" << dtype
                          << "' is not one of f32, f16, bf16";
       return signalPassFailure();

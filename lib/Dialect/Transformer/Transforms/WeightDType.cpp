@@ -13,6 +13,16 @@ namespace llmc {
 using namespace mlir;
 using namespace llmc;
 
+Type llmc::tfm::storageFloatType(MLIRContext *ctx, StringRef name) {
+  if (name == "f32")
+    return Float32Type::get(ctx);
+  if (name == "bf16")
+    return BFloat16Type::get(ctx);
+  if (name == "f16")
+    return Float16Type::get(ctx);
+  return Type();
+}
+
 namespace {
 
 /// Whether `use` reads its weight as a matrix whose elements the kernel
@@ -49,14 +59,8 @@ struct WeightDType : llmc::impl::WeightDTypeBase<WeightDType> {
              : declared == "float16" ? "f16"
                                      : "f32";
     }
-    Type elem;
-    if (want == "f32")
-      elem = Float32Type::get(ctx);
-    else if (want == "bf16")
-      elem = BFloat16Type::get(ctx);
-    else if (want == "f16")
-      elem = Float16Type::get(ctx);
-    else {
+    Type elem = tfm::storageFloatType(ctx, want);
+    if (!elem) {
       module.emitError() << "tfm-weight-dtype: dtype '" << dtype
                          << "' is not one of f32, bf16, f16, auto";
       return signalPassFailure();

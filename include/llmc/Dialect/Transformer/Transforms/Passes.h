@@ -22,6 +22,12 @@ namespace llmc {
 /// tfm-fuse-epilogues.
 void addFusionPasses(mlir::OpPassManager &pm);
 
+/// The storage passes every target runs after fusion, in order:
+/// tfm-quantize-weights, tfm-weight-dtype (which leaves quantized weights
+/// alone), tfm-kv-dtype.
+void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef quantize,
+                        llvm::StringRef weightDType, llvm::StringRef kvDType);
+
 namespace tfm {
 
 /// Bytes a value of `type` takes when its one dynamic dimension (the token
@@ -34,6 +40,10 @@ std::optional<int64_t> boundedBytes(mlir::RankedTensorType type,
 /// of tfm.linear or tfm.qkv_rope_cache (what tfm-quantize-weights and
 /// tfm-weight-dtype change).
 bool isProjectionWeight(mlir::OpOperand &use);
+
+/// The float type a storage-dtype option names (f32, bf16, f16), or a null
+/// Type for any other name.
+mlir::Type storageFloatType(mlir::MLIRContext *ctx, llvm::StringRef name);
 
 } // namespace tfm
 } // namespace llmc
